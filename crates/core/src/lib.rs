@@ -1,0 +1,30 @@
+//! UDP sockets with batched receive and direct, non-blocking send.
+//!
+//! This crate knows nothing of Node.js. It creates and configures sockets with
+//! `socket2`, sends straight from the calling thread, and receives on a shared
+//! tokio I/O thread that drains every ready datagram per wake-up into one
+//! [`Batch`].
+//!
+//! ```no_run
+//! use fastdgram_core::{BindFlags, Family, UdpSocket};
+//! let socket = UdpSocket::bind(Family::V4, "127.0.0.1", 0, BindFlags::default()).unwrap();
+//! let port = socket.local_addr().unwrap().port();
+//! socket.try_send(&[b"hi".as_slice()], Some(("127.0.0.1", port))).unwrap();
+//! ```
+
+mod address;
+mod batch;
+mod handle_type;
+mod receiver;
+mod runtime;
+mod socket;
+
+pub use address::{display_address, parse_ip, parse_socket_addr, Family};
+pub use batch::{Batch, Datagram};
+pub use handle_type::{guess_handle_type, HandleType};
+pub use receiver::{Credit, Receiver, ReceiverEvent, ReceiverLimits};
+pub use runtime::runtime;
+pub use socket::{BindFlags, UdpSocket};
+
+/// Largest UDP payload a datagram can carry (65,535 minus the 8-byte UDP header).
+pub const MAX_DATAGRAM_SIZE: usize = 65_527;

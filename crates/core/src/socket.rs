@@ -1,0 +1,503 @@
+//! A UDP socket: creation, options, and sending from the caller's thread.
+
+use std::io::{self, IoSlice};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+
+use socket2::{Domain, Protocol, SockAddr, SockRef, Socket, Type};
+
+use crate::address::{parse_ip, parse_socket_addr, Family};
+use crate::runtime::runtime;
+
+/// How to bind: the flags of Node's `socket.bind()` and `createSocket()`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct BindFlags {
+    pub reuse_addr: bool,
+    pub reuse_port: bool,
+    pub ipv6_only: bool,
+}
+
+/// A non-blocking UDP socket registered with the fastdgram I/O runtime.
+#[derive(Debug)]
+pub struct UdpSocket {
+    io: tokio::net::UdpSocket,
+    family: Family,
+}
+
+fn einval() -> io::Error {
+    io::Error::from_raw_os_error(libc::EINVAL)
+}
+
+impl UdpSocket {
+    /// Creates a socket of `family` and binds it to `ip:port`.
+    pub fn bind(family: Family, ip: &str, port: u16, flags: BindFlags) -> io::Result<UdpSocket> {
+        if flags.ipv6_only && family != Family::V6 {
+            return Err(einval());
+        }
+        let addr = parse_socket_addr(ip, port, family)?;
+        let socket = new_socket(family)?;
+        if flags.reuse_addr {
+            socket.set_reuse_address(true)?;
+        }
+        if flags.reuse_port {
+            set_reuse_port(&socket)?;
+        }
+        if flags.ipv6_only {
+            socket.set_only_v6(true)?;
+        }
+        socket.bind(&SockAddr::from(addr))?;
+        UdpSocket::register(socket, family)
+    }
+
+    /// Binds a new socket of `family` to the wildcard address and a random
+    /// port: what libuv does before joining a group on a socket not yet bound.
+    pub fn bind_any(family: Family) -> io::Result<UdpSocket> {
+        let flags = BindFlags {
+            reuse_addr: true,
+            ..BindFlags::default()
+        };
+        let any = match family {
+            Family::V4 => "0.0.0.0",
+            Family::V6 => "::",
+        };
+        UdpSocket::bind(family, any, 0, flags)
+    }
+
+    /// Takes ownership of an existing UDP socket's file descriptor.
+    pub fn from_fd(fd: OwnedFd) -> io::Result<UdpSocket> {
+        let socket = Socket::from(fd);
+        let family = match socket.local_addr()?.as_socket() {
+            Some(addr) => Family::of(&addr),
+            None => return Err(einval()),
+        };
+        UdpSocket::register(socket, family)
+    }
+
+    /// Adopts a duplicate of `fd`, which stays open and owned by its owner.
+    pub fn from_duplicate_fd(fd: RawFd) -> io::Result<UdpSocket> {
+        if fd < 0 {
+            return Err(io::Error::from_raw_os_error(libc::EBADF));
+        }
+        // SAFETY: fd is only borrowed for the duplication; an fd that is not
+        // open makes the dup fail with EBADF.
+        let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+        UdpSocket::from_fd(borrowed.try_clone_to_owned()?)
+    }
+
+    /// Takes ownership of `fd`.
+    ///
+    /// # Safety
+    /// `fd` must be an open descriptor that nothing else owns or closes.
+    pub unsafe fn from_raw_fd(fd: RawFd) -> io::Result<UdpSocket> {
+        // SAFETY: guaranteed by the caller.
+        UdpSocket::from_fd(unsafe { OwnedFd::from_raw_fd(fd) })
+    }
+
+    fn register(socket: Socket, family: Family) -> io::Result<UdpSocket> {
+        socket.set_nonblocking(true)?;
+        let _context = runtime()?.enter();
+        let io = tokio::net::UdpSocket::from_std(socket.into())?;
+        Ok(UdpSocket { io, family })
+    }
+
+    pub fn family(&self) -> Family {
+        self.family
+    }
+
+    fn sock(&self) -> SockRef<'_> {
+        SockRef::from(&self.io)
+    }
+
+    pub(crate) fn io(&self) -> &tokio::net::UdpSocket {
+        &self.io
+    }
+
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.io.local_addr()
+    }
+
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.io.peer_addr()
+    }
+
+    /// Binds an already created socket again: the kernel refuses (`EINVAL`).
+    pub fn rebind(&self, ip: &str, port: u16) -> io::Result<()> {
+        let addr = parse_socket_addr(ip, port, self.family)?;
+        self.sock().bind(&SockAddr::from(addr))
+    }
+
+    pub fn connect(&self, ip: &str, port: u16) -> io::Result<()> {
+        let addr = parse_socket_addr(ip, port, self.family)?;
+        self.sock().connect(&SockAddr::from(addr))
+    }
+
+    /// Dissolves the association made by [`connect`](Self::connect).
+    pub fn disconnect(&self) -> io::Result<()> {
+        // SAFETY: an all-zero sockaddr with family AF_UNSPEC is what
+        // connect(2) documents for dissolving a datagram association.
+        let mut unspec: libc::sockaddr = unsafe { std::mem::zeroed() };
+        unspec.sa_family = libc::AF_UNSPEC as libc::sa_family_t;
+        let len = std::mem::size_of::<libc::sockaddr>() as libc::socklen_t;
+        // SAFETY: unspec is a valid sockaddr of `len` bytes.
+        let rc = unsafe { libc::connect(self.io.as_raw_fd(), &unspec, len) };
+        match rc {
+            0 => Ok(()),
+            _ => match io::Error::last_os_error() {
+                err if err.raw_os_error() == Some(libc::EAFNOSUPPORT) => Ok(()),
+                err => Err(err),
+            },
+        }
+    }
+
+    /// Sends one datagram made of `parts` straight from the calling thread,
+    /// without waiting: `WouldBlock` means the caller should use [`send`](Self::send).
+    /// `to` is `None` on a connected socket.
+    pub fn try_send(&self, parts: &[&[u8]], to: Option<(&str, u16)>) -> io::Result<usize> {
+        let slices: Vec<IoSlice<'_>> = parts.iter().map(|part| IoSlice::new(part)).collect();
+        match to {
+            Some((ip, port)) => {
+                let addr = SockAddr::from(parse_socket_addr(ip, port, self.family)?);
+                self.sock().send_to_vectored(&slices, &addr)
+            }
+            None => self.sock().send_vectored(&slices),
+        }
+    }
+
+    /// Sends one datagram, waiting until the socket can take it.
+    pub async fn send(&self, data: &[u8], to: Option<SocketAddr>) -> io::Result<usize> {
+        match to {
+            Some(addr) => self.io.send_to(data, addr).await,
+            None => self.io.send(data).await,
+        }
+    }
+
+    pub fn set_broadcast(&self, on: bool) -> io::Result<()> {
+        self.sock().set_broadcast(on)
+    }
+
+    /// `IP_TTL` / `IPV6_UNICAST_HOPS`; 1 to 255 as libuv allows.
+    pub fn set_ttl(&self, ttl: i32) -> io::Result<()> {
+        let ttl = u32::try_from(ttl)
+            .ok()
+            .filter(|t| (1..=255).contains(t))
+            .ok_or_else(einval)?;
+        match self.family {
+            Family::V4 => self.sock().set_ttl_v4(ttl),
+            Family::V6 => self.sock().set_unicast_hops_v6(ttl),
+        }
+    }
+
+    /// `IP_MULTICAST_TTL` / `IPV6_MULTICAST_HOPS`; 0 to 255.
+    pub fn set_multicast_ttl(&self, ttl: i32) -> io::Result<()> {
+        let ttl = byte_option(ttl)?;
+        match self.family {
+            Family::V4 => self.sock().set_multicast_ttl_v4(ttl),
+            Family::V6 => self.sock().set_multicast_hops_v6(ttl),
+        }
+    }
+
+    pub fn set_multicast_loopback(&self, on: i32) -> io::Result<()> {
+        let on = byte_option(on)? != 0;
+        match self.family {
+            Family::V4 => self.sock().set_multicast_loop_v4(on),
+            Family::V6 => self.sock().set_multicast_loop_v6(on),
+        }
+    }
+
+    /// `IP_MULTICAST_IF` from an interface address, or `IPV6_MULTICAST_IF`
+    /// from the zone of an IPv6 address (`::%eth1`).
+    pub fn set_multicast_interface(&self, interface: &str) -> io::Result<()> {
+        match parse_ip(interface, self.family)? {
+            (IpAddr::V4(ip), _) => self.sock().set_multicast_if_v4(&ip),
+            (IpAddr::V6(_), scope_id) => self.sock().set_multicast_if_v6(scope_id),
+        }
+    }
+
+    /// Joins (`join == true`) or leaves a multicast group.
+    pub fn set_membership(
+        &self,
+        group: &str,
+        interface: Option<&str>,
+        join: bool,
+    ) -> io::Result<()> {
+        match parse_any_ip(group)? {
+            (IpAddr::V4(group), _) => {
+                let interface = interface_v4(interface)?;
+                match join {
+                    true => self.sock().join_multicast_v4(&group, &interface),
+                    false => self.sock().leave_multicast_v4(&group, &interface),
+                }
+            }
+            (IpAddr::V6(group), _) => {
+                let index = interface_index_v6(interface)?;
+                match join {
+                    true => self.sock().join_multicast_v6(&group, index),
+                    false => self.sock().leave_multicast_v6(&group, index),
+                }
+            }
+        }
+    }
+
+    /// Joins or leaves a source-specific multicast channel.
+    pub fn set_source_membership(
+        &self,
+        source: &str,
+        group: &str,
+        interface: Option<&str>,
+        join: bool,
+    ) -> io::Result<()> {
+        let (group, _) = parse_any_ip(group)?;
+        let (source, _) = parse_ip(source, Family::of_ip(&group))?;
+        match (group, source) {
+            (IpAddr::V4(group), IpAddr::V4(source)) => {
+                let interface = interface_v4(interface)?;
+                match join {
+                    true => self.sock().join_ssm_v4(&source, &group, &interface),
+                    false => self.sock().leave_ssm_v4(&source, &group, &interface),
+                }
+            }
+            _ => self.set_source_membership_v6(source, group, interface, join),
+        }
+    }
+
+    fn set_source_membership_v6(
+        &self,
+        source: IpAddr,
+        group: IpAddr,
+        interface: Option<&str>,
+        join: bool,
+    ) -> io::Result<()> {
+        let index = interface_index_v6(interface)?;
+        // SAFETY: an all-zero group_source_req is valid; fields are set below.
+        let mut request: libc::group_source_req = unsafe { std::mem::zeroed() };
+        request.gsr_interface = index;
+        write_storage(&mut request.gsr_group, SocketAddr::new(group, 0));
+        write_storage(&mut request.gsr_source, SocketAddr::new(source, 0));
+        let option = if join {
+            libc::MCAST_JOIN_SOURCE_GROUP
+        } else {
+            libc::MCAST_LEAVE_SOURCE_GROUP
+        };
+        // SAFETY: request is a valid group_source_req of the size given.
+        let rc = unsafe {
+            libc::setsockopt(
+                self.io.as_raw_fd(),
+                libc::IPPROTO_IPV6,
+                option,
+                (&request as *const libc::group_source_req).cast(),
+                std::mem::size_of::<libc::group_source_req>() as libc::socklen_t,
+            )
+        };
+        if rc == 0 {
+            Ok(())
+        } else {
+            Err(io::Error::last_os_error())
+        }
+    }
+
+    /// Reads `SO_RCVBUF` when `size` is 0, otherwise sets it.
+    pub fn recv_buffer_size(&self, size: u32) -> io::Result<u32> {
+        if size > 0 {
+            self.sock().set_recv_buffer_size(size as usize)?;
+            return Ok(size);
+        }
+        self.sock().recv_buffer_size().map(|s| s as u32)
+    }
+
+    /// Reads `SO_SNDBUF` when `size` is 0, otherwise sets it.
+    pub fn send_buffer_size(&self, size: u32) -> io::Result<u32> {
+        if size > 0 {
+            self.sock().set_send_buffer_size(size as usize)?;
+            return Ok(size);
+        }
+        self.sock().send_buffer_size().map(|s| s as u32)
+    }
+
+    pub fn as_raw_fd(&self) -> RawFd {
+        self.io.as_raw_fd()
+    }
+}
+
+fn new_socket(family: Family) -> io::Result<Socket> {
+    let domain = match family {
+        Family::V4 => Domain::IPV4,
+        Family::V6 => Domain::IPV6,
+    };
+    Socket::new(domain, Type::DGRAM, Some(Protocol::UDP))
+}
+
+#[cfg(all(unix, not(any(target_os = "solaris", target_os = "illumos"))))]
+fn set_reuse_port(socket: &Socket) -> io::Result<()> {
+    socket.set_reuse_port(true)
+}
+
+#[cfg(not(all(unix, not(any(target_os = "solaris", target_os = "illumos")))))]
+fn set_reuse_port(_socket: &Socket) -> io::Result<()> {
+    Err(io::Error::from_raw_os_error(libc::ENOTSUP))
+}
+
+/// Group addresses decide the protocol themselves, as in libuv: IPv4 first.
+fn parse_any_ip(text: &str) -> io::Result<(IpAddr, u32)> {
+    parse_ip(text, Family::V4).or_else(|_| parse_ip(text, Family::V6))
+}
+
+/// Options stored in a byte by the kernel: libuv accepts 0 to 255.
+fn byte_option(value: i32) -> io::Result<u32> {
+    u32::try_from(value)
+        .ok()
+        .filter(|v| *v <= 255)
+        .ok_or_else(einval)
+}
+
+fn interface_v4(interface: Option<&str>) -> io::Result<Ipv4Addr> {
+    match interface {
+        Some(text) => text.parse().map_err(|_| einval()),
+        None => Ok(Ipv4Addr::UNSPECIFIED),
+    }
+}
+
+fn interface_index_v6(interface: Option<&str>) -> io::Result<u32> {
+    match interface {
+        Some(text) => parse_ip(text, Family::V6).map(|(_, scope_id)| scope_id),
+        None => Ok(0),
+    }
+}
+
+fn write_storage(storage: &mut libc::sockaddr_storage, addr: SocketAddr) {
+    let addr = SockAddr::from(addr);
+    let len = (addr.len() as usize).min(std::mem::size_of::<libc::sockaddr_storage>());
+    // SAFETY: both regions are valid for `len` bytes and do not overlap.
+    unsafe {
+        std::ptr::copy_nonoverlapping(
+            addr.as_ptr().cast::<u8>(),
+            (storage as *mut libc::sockaddr_storage).cast::<u8>(),
+            len,
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn loopback(family: Family) -> UdpSocket {
+        let ip = if family == Family::V4 {
+            "127.0.0.1"
+        } else {
+            "::1"
+        };
+        UdpSocket::bind(family, ip, 0, BindFlags::default()).unwrap()
+    }
+
+    #[test]
+    fn binds_and_reports_its_address() {
+        let socket = loopback(Family::V4);
+        let addr = socket.local_addr().unwrap();
+        assert_eq!(addr.ip().to_string(), "127.0.0.1");
+        assert!(addr.port() > 0);
+    }
+
+    #[test]
+    fn second_bind_without_reuse_is_refused() {
+        let first = loopback(Family::V4);
+        let port = first.local_addr().unwrap().port();
+        let err = UdpSocket::bind(Family::V4, "127.0.0.1", port, BindFlags::default()).unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::EADDRINUSE));
+    }
+
+    #[test]
+    fn reuse_addr_lets_two_sockets_share_a_port() {
+        let flags = BindFlags {
+            reuse_addr: true,
+            ..BindFlags::default()
+        };
+        let first = UdpSocket::bind(Family::V4, "127.0.0.1", 0, flags).unwrap();
+        let port = first.local_addr().unwrap().port();
+        assert!(UdpSocket::bind(Family::V4, "127.0.0.1", port, flags).is_ok());
+    }
+
+    #[test]
+    fn ipv6_only_needs_ipv6() {
+        let flags = BindFlags {
+            ipv6_only: true,
+            ..BindFlags::default()
+        };
+        let err = UdpSocket::bind(Family::V4, "127.0.0.1", 0, flags).unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::EINVAL));
+        assert!(UdpSocket::bind(Family::V6, "::1", 0, flags).is_ok());
+    }
+
+    #[test]
+    fn ttl_range_is_checked() {
+        let socket = loopback(Family::V4);
+        assert!(socket.set_ttl(64).is_ok());
+        assert_eq!(
+            socket.set_ttl(0).unwrap_err().raw_os_error(),
+            Some(libc::EINVAL)
+        );
+        assert_eq!(
+            socket.set_ttl(256).unwrap_err().raw_os_error(),
+            Some(libc::EINVAL)
+        );
+        assert!(socket.set_multicast_ttl(0).is_ok());
+        assert!(socket.set_multicast_ttl(256).is_err());
+    }
+
+    #[test]
+    fn buffer_sizes_round_trip_through_the_kernel() {
+        let socket = loopback(Family::V6);
+        socket.recv_buffer_size(65_536).unwrap();
+        // Linux doubles the value it is given for bookkeeping.
+        assert_eq!(socket.recv_buffer_size(0).unwrap(), 131_072);
+        socket.send_buffer_size(65_536).unwrap();
+        assert_eq!(socket.send_buffer_size(0).unwrap(), 131_072);
+    }
+
+    #[test]
+    fn rebinding_is_refused_by_the_kernel() {
+        let socket = loopback(Family::V4);
+        let err = socket.rebind("127.0.0.1", 0).unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::EINVAL));
+    }
+
+    #[test]
+    fn try_send_reaches_a_peer_and_connect_fixes_the_destination() {
+        let receiver = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let port = receiver.local_addr().unwrap().port();
+        let sender = loopback(Family::V4);
+        assert_eq!(
+            sender
+                .try_send(&[b"ab", b"cd"], Some(("127.0.0.1", port)))
+                .unwrap(),
+            4
+        );
+        sender.connect("127.0.0.1", port).unwrap();
+        assert_eq!(sender.peer_addr().unwrap().port(), port);
+        assert_eq!(sender.try_send(&[b"e"], None).unwrap(), 1);
+        let mut buf = [0u8; 16];
+        let (n, _) = receiver.recv_from(&mut buf).unwrap();
+        assert_eq!(&buf[..n], b"abcd");
+        let (n, _) = receiver.recv_from(&mut buf).unwrap();
+        assert_eq!(&buf[..n], b"e");
+        sender.disconnect().unwrap();
+        assert!(sender.peer_addr().is_err());
+    }
+
+    #[test]
+    fn bad_interface_addresses_are_einval() {
+        let socket = loopback(Family::V4);
+        let err = socket.set_multicast_interface("not-an-ip").unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::EINVAL));
+        let err = socket.set_membership("bogus", None, true).unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::EINVAL));
+    }
+
+    #[test]
+    fn from_fd_adopts_a_socket() {
+        let std_socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let port = std_socket.local_addr().unwrap().port();
+        let adopted = UdpSocket::from_fd(OwnedFd::from(std_socket)).unwrap();
+        assert_eq!(adopted.local_addr().unwrap().port(), port);
+        assert_eq!(adopted.family(), Family::V4);
+    }
+}

@@ -1,0 +1,374 @@
+//! `NativeUdp`: one socket, as the wrapper's handle sees it. Every fallible
+//! call returns 0 (or a value) on success and a negative errno on failure, as
+//! libuv does; the wrapper turns those into node's errors.
+
+use std::sync::Arc;
+
+use fastdgram_core::{
+    guess_handle_type as guess, runtime, BindFlags, Family, Receiver, ReceiverLimits, UdpSocket,
+};
+use napi::bindgen_prelude::{Buffer, Either, Function};
+use napi::threadsafe_function::ThreadsafeFunctionCallMode;
+use napi::{Env, Result};
+use napi_derive::napi;
+
+use crate::events::{build_events_fn, errno_of, EventsFn, NativeEvent};
+
+const EBADF: i32 = -9;
+const EINVAL: i32 = -22;
+
+/// Bind flags as the wrapper passes them: libuv's values for the two that
+/// node also hands to a cluster primary, and a free bit for reusePort.
+const FLAG_IPV6_ONLY: u32 = 1;
+const FLAG_REUSE_ADDR: u32 = 4;
+const FLAG_REUSE_PORT: u32 = 1 << 16;
+
+#[napi(object)]
+pub struct AddressInfo {
+    pub address: String,
+    pub family: String,
+    pub port: u32,
+}
+
+#[napi]
+pub struct NativeUdp {
+    socket: Option<Arc<UdpSocket>>,
+    receiver: Option<Receiver>,
+    events: Option<Arc<EventsFn>>,
+    referenced: bool,
+}
+
+fn family_of(number: u32) -> Family {
+    if number == 6 {
+        Family::V6
+    } else {
+        Family::V4
+    }
+}
+
+fn port_of(port: u32) -> Option<u16> {
+    u16::try_from(port).ok()
+}
+
+fn status(result: std::io::Result<()>) -> i32 {
+    match result {
+        Ok(()) => 0,
+        Err(err) => errno_of(&err),
+    }
+}
+
+fn created(result: std::io::Result<UdpSocket>) -> Either<NativeUdp, i32> {
+    match result {
+        Ok(socket) => Either::A(NativeUdp {
+            socket: Some(Arc::new(socket)),
+            receiver: None,
+            events: None,
+            referenced: true,
+        }),
+        Err(err) => Either::B(errno_of(&err)),
+    }
+}
+
+/// A referenced threadsafe function keeps the event loop (and so the
+/// process) alive; this is what `socket.ref()` / `unref()` switch.
+fn set_referenced(env: &Env, events: &EventsFn, referenced: bool) -> Result<()> {
+    // SAFETY: called on the JavaScript thread that owns `env`, with a live
+    // threadsafe function (released only when the last Arc is dropped).
+    let status = unsafe {
+        match referenced {
+            true => napi::sys::napi_ref_threadsafe_function(env.raw(), events.raw()),
+            false => napi::sys::napi_unref_threadsafe_function(env.raw(), events.raw()),
+        }
+    };
+    napi::check_status!(status)
+}
+
+/// `'TCP'`, `'UDP'`, `'PIPE'`, `'FILE'`, `'TTY'` or `'UNKNOWN'`.
+#[napi]
+pub fn guess_handle_type(fd: i32) -> &'static str {
+    guess(fd).name()
+}
+
+#[napi]
+impl NativeUdp {
+    /// Creates a socket bound to `ip:port`, or returns a negative errno.
+    #[napi]
+    pub fn bind(family: u32, ip: String, port: u32, flags: u32) -> Either<NativeUdp, i32> {
+        let Some(port) = port_of(port) else {
+            return Either::B(EINVAL);
+        };
+        let flags = BindFlags {
+            reuse_addr: flags & FLAG_REUSE_ADDR != 0,
+            reuse_port: flags & FLAG_REUSE_PORT != 0,
+            ipv6_only: flags & FLAG_IPV6_ONLY != 0,
+        };
+        created(UdpSocket::bind(family_of(family), &ip, port, flags))
+    }
+
+    /// Binds to the wildcard address on a random port (libuv's implicit bind).
+    #[napi]
+    pub fn bind_any(family: u32) -> Either<NativeUdp, i32> {
+        created(UdpSocket::bind_any(family_of(family)))
+    }
+
+    /// Adopts `fd`, which must be a UDP socket; from now on closing this
+    /// object closes `fd`.
+    #[napi]
+    pub fn open(fd: i32) -> Either<NativeUdp, i32> {
+        if guess(fd) != fastdgram_core::HandleType::Udp {
+            return Either::B(EINVAL);
+        }
+        // SAFETY: fd is an open UDP socket (checked above) that the caller
+        // hands over, as with libuv's uv_udp_open.
+        created(unsafe { UdpSocket::from_raw_fd(fd) })
+    }
+
+    /// Adopts a duplicate of `fd` (a UDP socket someone else keeps owning,
+    /// such as a handle a cluster primary shared with this worker).
+    #[napi]
+    pub fn open_duplicate(fd: i32) -> Either<NativeUdp, i32> {
+        if guess(fd) != fastdgram_core::HandleType::Udp {
+            return Either::B(EINVAL);
+        }
+        created(UdpSocket::from_duplicate_fd(fd))
+    }
+
+    fn socket(&self) -> std::result::Result<&UdpSocket, i32> {
+        self.socket.as_deref().ok_or(EBADF)
+    }
+
+    fn with_socket(&self, f: impl FnOnce(&UdpSocket) -> std::io::Result<()>) -> i32 {
+        match self.socket() {
+            Ok(socket) => status(f(socket)),
+            Err(errno) => errno,
+        }
+    }
+
+    /// Starts delivering batches, receive errors and asynchronous send
+    /// results to `on_event(kind, a, b, data, meta, addresses)`.
+    #[napi]
+    pub fn start_receiving(
+        &mut self,
+        env: Env,
+        #[napi(
+            ts_arg_type = "(kind: number, a: number, b: number, data?: Buffer, meta?: Uint32Array, addresses?: string[]) => void"
+        )]
+        on_event: Function<'_, crate::events::EventArgs, ()>,
+    ) -> Result<i32> {
+        let socket = match self.socket.clone() {
+            Some(socket) => socket,
+            None => return Ok(EBADF),
+        };
+        let events = Arc::new(build_events_fn(on_event)?);
+        if !self.referenced {
+            set_referenced(&env, &events, false)?;
+        }
+        let sink_events = events.clone();
+        let receiver = Receiver::start(socket, ReceiverLimits::default(), move |event, credit| {
+            sink_events.call(
+                NativeEvent::Received(event, credit),
+                ThreadsafeFunctionCallMode::NonBlocking,
+            );
+        });
+        match receiver {
+            Ok(receiver) => {
+                self.receiver = Some(receiver);
+                self.events = Some(events);
+                Ok(0)
+            }
+            Err(err) => Ok(errno_of(&err)),
+        }
+    }
+
+    /// Keeps the process alive while the socket is open (the default).
+    #[napi(js_name = "ref")]
+    pub fn reference(&mut self, env: Env) -> Result<()> {
+        self.referenced = true;
+        match &self.events {
+            Some(events) => set_referenced(&env, events, true),
+            None => Ok(()),
+        }
+    }
+
+    #[napi]
+    pub fn unref(&mut self, env: Env) -> Result<()> {
+        self.referenced = false;
+        match &self.events {
+            Some(events) => set_referenced(&env, events, false),
+            None => Ok(()),
+        }
+    }
+
+    #[napi]
+    pub fn has_ref(&self) -> bool {
+        self.referenced
+    }
+
+    /// Stops receiving and closes the file descriptor before returning.
+    #[napi]
+    pub fn close(&mut self) {
+        if let Some(receiver) = self.receiver.take() {
+            receiver.stop();
+        }
+        self.socket = None;
+        self.events = None;
+    }
+
+    #[napi]
+    pub fn rebind(&self, ip: String, port: u32) -> i32 {
+        let Some(port) = port_of(port) else {
+            return EINVAL;
+        };
+        self.with_socket(|s| s.rebind(&ip, port))
+    }
+
+    #[napi]
+    pub fn local_address(&self) -> Either<AddressInfo, i32> {
+        self.address_info(|s| s.local_addr())
+    }
+
+    #[napi]
+    pub fn remote_address(&self) -> Either<AddressInfo, i32> {
+        self.address_info(|s| s.peer_addr())
+    }
+
+    fn address_info(
+        &self,
+        get: impl FnOnce(&UdpSocket) -> std::io::Result<std::net::SocketAddr>,
+    ) -> Either<AddressInfo, i32> {
+        let socket = match self.socket() {
+            Ok(socket) => socket,
+            Err(errno) => return Either::B(errno),
+        };
+        match get(socket) {
+            Ok(addr) => Either::A(AddressInfo {
+                address: addr.ip().to_string(),
+                family: if addr.is_ipv4() { "IPv4" } else { "IPv6" }.to_string(),
+                port: u32::from(addr.port()),
+            }),
+            Err(err) => Either::B(errno_of(&err)),
+        }
+    }
+
+    #[napi]
+    pub fn connect(&self, ip: String, port: u32) -> i32 {
+        let Some(port) = port_of(port) else {
+            return EINVAL;
+        };
+        self.with_socket(|s| s.connect(&ip, port))
+    }
+
+    #[napi]
+    pub fn disconnect(&self) -> i32 {
+        self.with_socket(|s| s.disconnect())
+    }
+
+    /// Sends `data` now if the socket can take it: bytes sent, or a negative
+    /// errno (`-EAGAIN`: use `sendLater`). `ip` is absent on a connected socket.
+    #[napi]
+    pub fn send(&self, data: &[u8], port: u32, ip: Option<String>) -> i32 {
+        let socket = match self.socket() {
+            Ok(socket) => socket,
+            Err(errno) => return errno,
+        };
+        let to = match (ip.as_deref(), port_of(port)) {
+            (Some(ip), Some(port)) => Some((ip, port)),
+            (Some(_), None) => return EINVAL,
+            (None, _) => None,
+        };
+        match socket.try_send(&[data], to) {
+            Ok(bytes) => bytes as i32,
+            Err(err) => errno_of(&err),
+        }
+    }
+
+    /// Sends a copy of `data` once the socket can take it; the result arrives
+    /// as a send-done event carrying `id`. Returns 0 or a negative errno.
+    #[napi]
+    pub fn send_later(&self, data: Buffer, port: u32, ip: Option<String>, id: u32) -> i32 {
+        let (Some(socket), Some(events)) = (self.socket.clone(), self.events.clone()) else {
+            return EBADF;
+        };
+        let to = match (ip.as_deref(), port_of(port)) {
+            (Some(ip), Some(port)) => {
+                match fastdgram_core::parse_socket_addr(ip, port, socket.family()) {
+                    Ok(addr) => Some(addr),
+                    Err(err) => return errno_of(&err),
+                }
+            }
+            (Some(_), None) => return EINVAL,
+            (None, _) => None,
+        };
+        let data = data.to_vec();
+        let runtime = match runtime() {
+            Ok(runtime) => runtime,
+            Err(err) => return errno_of(&err),
+        };
+        runtime.spawn(async move {
+            let result = socket.send(&data, to).await;
+            events.call(
+                NativeEvent::SendDone { id, result },
+                ThreadsafeFunctionCallMode::NonBlocking,
+            );
+        });
+        0
+    }
+
+    #[napi]
+    pub fn set_broadcast(&self, on: bool) -> i32 {
+        self.with_socket(|s| s.set_broadcast(on))
+    }
+
+    #[napi]
+    pub fn set_ttl(&self, ttl: i32) -> i32 {
+        self.with_socket(|s| s.set_ttl(ttl))
+    }
+
+    #[napi]
+    pub fn set_multicast_ttl(&self, ttl: i32) -> i32 {
+        self.with_socket(|s| s.set_multicast_ttl(ttl))
+    }
+
+    #[napi]
+    pub fn set_multicast_loopback(&self, on: i32) -> i32 {
+        self.with_socket(|s| s.set_multicast_loopback(on))
+    }
+
+    #[napi]
+    pub fn set_multicast_interface(&self, interface: String) -> i32 {
+        self.with_socket(|s| s.set_multicast_interface(&interface))
+    }
+
+    #[napi]
+    pub fn set_membership(&self, group: String, interface: Option<String>, join: bool) -> i32 {
+        self.with_socket(|s| s.set_membership(&group, interface.as_deref(), join))
+    }
+
+    #[napi]
+    pub fn set_source_membership(
+        &self,
+        source: String,
+        group: String,
+        interface: Option<String>,
+        join: bool,
+    ) -> i32 {
+        self.with_socket(|s| s.set_source_membership(&source, &group, interface.as_deref(), join))
+    }
+
+    /// Reads (`size == 0`) or sets a buffer size: the size, or a negative errno.
+    #[napi]
+    pub fn buffer_size(&self, size: u32, receive: bool) -> f64 {
+        let socket = match self.socket() {
+            Ok(socket) => socket,
+            Err(errno) => return f64::from(errno),
+        };
+        let result = match receive {
+            true => socket.recv_buffer_size(size),
+            false => socket.send_buffer_size(size),
+        };
+        match result {
+            Ok(size) => f64::from(size),
+            Err(err) => f64::from(errno_of(&err)),
+        }
+    }
+}

@@ -1,0 +1,332 @@
+// UdpHandle: the socket as node:dgram's JavaScript layer sees its C++ UDP
+// handle. Calls return 0 or a negative errno (libuv style) instead of
+// throwing, so socket.ts can follow node's own error paths. Before bind there
+// is no native socket at all, as with libuv (no file descriptor yet).
+import { constants as osConstants } from 'node:os';
+import {
+  NativeUdp,
+  KIND_BATCH,
+  KIND_RECEIVE_ERROR,
+  KIND_SEND_DONE,
+  META_IPV6_FLAG,
+  META_WORDS,
+} from './native';
+import type { BoundLookup } from './lookup';
+
+const UV_EBADF = -osConstants.errno.EBADF;
+const UV_EAGAIN = -osConstants.errno.EAGAIN;
+
+export interface RemoteInfo {
+  address: string;
+  family: 'IPv4' | 'IPv6';
+  port: number;
+  size: number;
+}
+
+export interface AddressOut {
+  address?: string;
+  family?: string;
+  port?: number;
+}
+
+/** A send in progress: node's SendWrap. */
+export interface SendRequest {
+  oncomplete?: (err: number, sent: number) => void;
+}
+
+export interface BufferSizeContext {
+  errno?: number;
+  code?: string;
+  message?: string;
+  syscall?: string;
+}
+
+interface PendingSend {
+  request: SendRequest;
+  size: number;
+}
+
+export class UdpHandle {
+  readonly family: 4 | 6;
+  lookup: BoundLookup;
+  onmessage: ((msg: Buffer, rinfo: RemoteInfo) => void) | null = null;
+  onerror: ((err: number) => void) | null = null;
+  private native: NativeUdp | null = null;
+  private closed = false;
+  private referenced = true;
+  private receiving = false;
+  private readonly pendingSends = new Map<number, PendingSend>();
+  private nextSendId = 1;
+  private sendQueueSize = 0;
+  private sharedHandle: { close(): void } | null = null;
+
+  constructor(family: 4 | 6, lookup: BoundLookup) {
+    this.family = family;
+    this.lookup = lookup;
+  }
+
+  /** Creates the socket and binds it; EINVAL if it already exists, as bind(2) says. */
+  bind(ip: string, port: number, flags: number): number {
+    if (this.native) return this.native.rebind(ip, port);
+    return this.adopt(NativeUdp.bind(this.family, ip, port, flags));
+  }
+
+  /** Takes over an existing UDP socket's file descriptor. */
+  open(fd: number): number {
+    return this.adopt(NativeUdp.open(fd));
+  }
+
+  /**
+   * Uses the socket of a node UDP handle that a cluster primary shared with
+   * this worker, through a duplicate of its descriptor. The node handle stays
+   * open until this one closes: closing it tells the primary we are gone.
+   */
+  openShared(shared: { fd: number; close(): void }): number {
+    const err = this.adopt(NativeUdp.openDuplicate(shared.fd));
+    if (err) return err;
+    this.sharedHandle = shared;
+    return 0;
+  }
+
+  /** libuv binds a socket implicitly (any address, random port) before a membership change. */
+  private ensureBound(family: 4 | 6): number {
+    if (this.native) return 0;
+    return this.adopt(NativeUdp.bindAny(family));
+  }
+
+  private adopt(result: NativeUdp | number): number {
+    if (typeof result === 'number') return result;
+    this.native = result;
+    if (!this.referenced) result.unref();
+    if (this.receiving) return this.startNative();
+    return 0;
+  }
+
+  recvStart(): number {
+    this.receiving = true;
+    return this.native ? this.startNative() : 0;
+  }
+
+  recvStop(): void {
+    this.receiving = false;
+  }
+
+  private startNative(): number {
+    const native = this.native as NativeUdp;
+    return native.startReceiving((kind, a, b, data, meta, addresses) => this.onNativeEvent(kind, a, b, data, meta, addresses));
+  }
+
+  private onNativeEvent(kind: number, a: number, b: number, data?: Buffer, meta?: Uint32Array, addresses?: string[]): void {
+    if (this.closed) return;
+    if (kind === KIND_BATCH) {
+      new BatchDelivery(this, data as Buffer, meta as Uint32Array, addresses as string[], a).deliverNext();
+    } else if (kind === KIND_RECEIVE_ERROR) {
+      if (this.receiving) this.onerror?.(a);
+    } else if (kind === KIND_SEND_DONE) {
+      this.completeSend(a, b);
+    }
+  }
+
+  /** Whether messages should still reach the owner. */
+  get accepting(): boolean {
+    return !this.closed && this.receiving;
+  }
+
+  /**
+   * Sends one datagram made of `list`. Returns bytes + 1 when it went out at
+   * once, 0 when it will complete later through `request.oncomplete`, or a
+   * negative errno. `ip` is undefined on a connected socket.
+   */
+  send(request: SendRequest, list: Uint8Array[], port: number | undefined, ip: string | undefined): number {
+    const native = this.native;
+    if (!native) return UV_EBADF;
+    const data = list.length === 1 ? list[0] : Buffer.concat(list);
+    // Later sends queue behind earlier ones to keep their order.
+    if (this.pendingSends.size === 0) {
+      const sent = native.send(data, port ?? 0, ip);
+      if (sent !== UV_EAGAIN) return sent >= 0 ? sent + 1 : sent;
+    }
+    return this.sendLater(native, request, data, port, ip);
+  }
+
+  private sendLater(native: NativeUdp, request: SendRequest, data: Uint8Array, port: number | undefined, ip: string | undefined): number {
+    const id = this.nextSendId++;
+    const buffer = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    const err = native.sendLater(buffer, port ?? 0, ip, id);
+    if (err < 0) return err;
+    this.pendingSends.set(id, { request, size: data.byteLength });
+    this.sendQueueSize += data.byteLength;
+    return 0;
+  }
+
+  private completeSend(id: number, result: number): void {
+    const pending = this.pendingSends.get(id);
+    if (!pending) return;
+    this.pendingSends.delete(id);
+    this.sendQueueSize -= pending.size;
+    pending.request.oncomplete?.(result < 0 ? result : 0, result < 0 ? 0 : result);
+  }
+
+  getSendQueueSize(): number {
+    return this.sendQueueSize;
+  }
+
+  getSendQueueCount(): number {
+    return this.pendingSends.size;
+  }
+
+  connect(ip: string, port: number): number {
+    if (!this.native) {
+      const err = this.ensureBound(this.family);
+      if (err) return err;
+    }
+    return (this.native as NativeUdp).connect(ip, port);
+  }
+
+  disconnect(): number {
+    return this.native ? this.native.disconnect() : UV_EBADF;
+  }
+
+  getsockname(out: AddressOut): number {
+    return this.describe(this.native?.localAddress(), out);
+  }
+
+  getpeername(out: AddressOut): number {
+    return this.describe(this.native?.remoteAddress(), out);
+  }
+
+  private describe(result: ReturnType<NativeUdp['localAddress']> | undefined, out: AddressOut): number {
+    if (result === undefined) return UV_EBADF;
+    if (typeof result === 'number') return result;
+    out.address = result.address;
+    out.family = result.family;
+    out.port = result.port;
+    return 0;
+  }
+
+  setBroadcast(on: number): number {
+    return this.native ? this.native.setBroadcast(on !== 0) : UV_EBADF;
+  }
+
+  setTTL(ttl: number): number {
+    return this.native ? this.native.setTtl(ttl | 0) : UV_EBADF;
+  }
+
+  setMulticastTTL(ttl: number): number {
+    return this.native ? this.native.setMulticastTtl(ttl | 0) : UV_EBADF;
+  }
+
+  setMulticastLoopback(on: number): number {
+    return this.native ? this.native.setMulticastLoopback(on | 0) : UV_EBADF;
+  }
+
+  setMulticastInterface(interfaceAddress: string): number {
+    return this.native ? this.native.setMulticastInterface(interfaceAddress) : UV_EBADF;
+  }
+
+  addMembership(group: string, interfaceAddress?: string): number {
+    return this.membership(group, interfaceAddress, true);
+  }
+
+  dropMembership(group: string, interfaceAddress?: string): number {
+    return this.membership(group, interfaceAddress, false);
+  }
+
+  private membership(group: unknown, interfaceAddress: unknown, join: boolean): number {
+    const groupText = String(group);
+    const err = this.ensureBound(groupText.includes(':') ? 6 : 4);
+    if (err) return err;
+    return (this.native as NativeUdp).setMembership(groupText, optionalString(interfaceAddress), join);
+  }
+
+  addSourceSpecificMembership(source: string, group: string, interfaceAddress?: string): number {
+    return this.sourceMembership(source, group, interfaceAddress, true);
+  }
+
+  dropSourceSpecificMembership(source: string, group: string, interfaceAddress?: string): number {
+    return this.sourceMembership(source, group, interfaceAddress, false);
+  }
+
+  private sourceMembership(source: string, group: string, interfaceAddress: unknown, join: boolean): number {
+    const err = this.ensureBound(group.includes(':') ? 6 : 4);
+    if (err) return err;
+    return (this.native as NativeUdp).setSourceMembership(source, group, optionalString(interfaceAddress), join);
+  }
+
+  /** Reads (size 0) or sets a buffer size; undefined with `ctx` filled on failure. */
+  bufferSize(size: number, receive: boolean, ctx: BufferSizeContext): number | undefined {
+    const result = this.native ? this.native.bufferSize(size, receive) : UV_EBADF;
+    if (result >= 0) return result;
+    ctx.errno = result;
+    ctx.syscall = receive ? 'uv_recv_buffer_size' : 'uv_send_buffer_size';
+    return undefined;
+  }
+
+  ref(): void {
+    this.referenced = true;
+    this.native?.ref();
+  }
+
+  unref(): void {
+    this.referenced = false;
+    this.native?.unref();
+  }
+
+  hasRef(): boolean {
+    return this.referenced;
+  }
+
+  /** Closes the socket now: its port is free when this returns. */
+  close(): void {
+    this.closed = true;
+    this.receiving = false;
+    this.native?.close();
+    this.native = null;
+    this.sharedHandle?.close();
+    this.sharedHandle = null;
+  }
+}
+
+function optionalString(value: unknown): string | undefined {
+  return value === undefined || value === null ? undefined : String(value);
+}
+
+/**
+ * Emits one batch's datagrams one at a time. Each next datagram waits for a
+ * microtask, so that what a 'message' handler schedules (process.nextTick,
+ * promise callbacks) runs before the next datagram, as it does in node where
+ * every datagram is its own callback from the event loop.
+ */
+class BatchDelivery {
+  private index = 0;
+  private offset = 0;
+
+  constructor(
+    private readonly handle: UdpHandle,
+    private readonly data: Buffer,
+    private readonly meta: Uint32Array,
+    private readonly addresses: string[],
+    private readonly count: number,
+  ) {}
+
+  deliverNext = (): void => {
+    if (!this.handle.accepting || this.index >= this.count) return;
+    const word = this.index * META_WORDS;
+    const size = this.meta[word];
+    const portWord = this.meta[word + 1];
+    const start = this.offset;
+    this.offset += size;
+    this.index += 1;
+    const rinfo: RemoteInfo = {
+      address: this.addresses[this.meta[word + 2]],
+      family: portWord & META_IPV6_FLAG ? 'IPv6' : 'IPv4',
+      port: portWord & 0xffff,
+      size,
+    };
+    try {
+      this.handle.onmessage?.(this.data.subarray(start, start + size), rinfo);
+    } finally {
+      if (this.index < this.count) queueMicrotask(this.deliverNext);
+    }
+  };
+}

@@ -1,0 +1,684 @@
+// dgram.Socket: node:dgram's semantics — argument handling, bind and connect
+// states, the queue of calls made while binding, events and their order —
+// over a UdpHandle (handle.ts). The structure follows node's lib/dgram.js so
+// that each behaviour can be checked against it side by side.
+import { EventEmitter } from 'node:events';
+import { promisify } from 'node:util';
+import {
+  ERR_BUFFER_OUT_OF_BOUNDS,
+  ERR_INVALID_ARG_TYPE,
+  ERR_INVALID_FD_TYPE,
+  ERR_MISSING_ARGS,
+  ERR_SOCKET_ALREADY_BOUND,
+  ERR_SOCKET_BAD_BUFFER_SIZE,
+  ERR_SOCKET_BAD_TYPE,
+  ERR_SOCKET_BUFFER_SIZE,
+  ERR_SOCKET_DGRAM_IS_CONNECTED,
+  ERR_SOCKET_DGRAM_NOT_CONNECTED,
+  ERR_SOCKET_DGRAM_NOT_RUNNING,
+  errnoException,
+  exceptionWithHostPort,
+} from './errors';
+import {
+  isInt32,
+  validateAbortSignal,
+  validateFunction,
+  validateNumber,
+  validatePort,
+  validateString,
+  validateUint32,
+} from './validate';
+import { UdpHandle } from './handle';
+import type { AddressOut, BufferSizeContext, RemoteInfo, SendRequest } from './handle';
+import { defaultLookup, lookupForType } from './lookup';
+import type { Lookup, LookupCallback } from './lookup';
+import { guessHandleType, FLAG_REUSE_PORT, UV_UDP_IPV6ONLY, UV_UDP_REUSEADDR } from './native';
+import { bindThroughPrimary, isClusterWorker } from './cluster';
+
+export type SocketType = 'udp4' | 'udp6';
+
+export interface SocketOptions {
+  type: SocketType;
+  reuseAddr?: boolean;
+  reusePort?: boolean;
+  ipv6Only?: boolean;
+  recvBufferSize?: number;
+  sendBufferSize?: number;
+  lookup?: Lookup;
+  signal?: AbortSignal;
+}
+
+export interface BindOptions {
+  port?: number;
+  address?: string;
+  exclusive?: boolean;
+  fd?: number;
+}
+
+export interface AddressInfo {
+  address: string;
+  family: string;
+  port: number;
+}
+
+export type { RemoteInfo };
+
+const enum BindState {
+  Unbound,
+  Binding,
+  Bound,
+}
+
+const enum ConnectState {
+  Disconnected,
+  Connecting,
+  Connected,
+}
+
+interface SocketState {
+  handle: UdpHandle | null;
+  receiving: boolean;
+  bindState: BindState;
+  connectState: ConnectState;
+  /** Calls made while binding, run once 'listening' fires. */
+  queue: Array<() => void> | undefined;
+  reuseAddr: boolean | undefined;
+  reusePort: boolean | undefined;
+  ipv6Only: boolean | undefined;
+  recvBufferSize: number | undefined;
+  sendBufferSize: number | undefined;
+}
+
+const kState = Symbol('fastdgram state');
+type MessageListener = (msg: Buffer, rinfo: RemoteInfo) => void;
+type SendCallback = (error: Error | null, bytes?: number) => void;
+
+function newHandle(type: unknown, lookup: Lookup | undefined): UdpHandle {
+  if (lookup === undefined) lookup = defaultLookup;
+  else validateFunction(lookup, 'lookup');
+  if (type === 'udp4') return new UdpHandle(4, lookupForType('udp4', lookup));
+  if (type === 'udp6') return new UdpHandle(6, lookupForType('udp6', lookup));
+  throw new ERR_SOCKET_BAD_TYPE();
+}
+
+export class Socket extends EventEmitter {
+  type: SocketType;
+  [kState]: SocketState;
+
+  constructor(type: SocketType | SocketOptions, listener?: MessageListener) {
+    super();
+    let options: SocketOptions | undefined;
+    let lookup: Lookup | undefined;
+    if (type !== null && typeof type === 'object') {
+      options = type;
+      type = options.type;
+      lookup = options.lookup;
+      if (options.recvBufferSize) validateUint32(options.recvBufferSize, 'options.recvBufferSize');
+      if (options.sendBufferSize) validateUint32(options.sendBufferSize, 'options.sendBufferSize');
+    }
+    const handle = newHandle(type, lookup);
+    this.type = type as SocketType;
+    if (typeof listener === 'function') this.on('message', listener);
+    this[kState] = {
+      handle,
+      receiving: false,
+      bindState: BindState.Unbound,
+      connectState: ConnectState.Disconnected,
+      queue: undefined,
+      reuseAddr: options?.reuseAddr,
+      reusePort: options?.reusePort,
+      ipv6Only: options?.ipv6Only,
+      recvBufferSize: options?.recvBufferSize,
+      sendBufferSize: options?.sendBufferSize,
+    };
+    if (options?.signal !== undefined) this.closeOnAbort(options.signal);
+  }
+
+  private closeOnAbort(signal: AbortSignal): void {
+    validateAbortSignal(signal, 'options.signal');
+    const onAborted = (): void => {
+      if (this[kState].handle) this.close();
+    };
+    if (signal.aborted) {
+      onAborted();
+      return;
+    }
+    signal.addEventListener('abort', onAborted, { once: true });
+    this.once('close', () => signal.removeEventListener('abort', onAborted));
+  }
+
+  bind(port?: number | BindOptions | null | ((...args: unknown[]) => void), address?: string | (() => void), callback?: () => void): this;
+  bind(...args: unknown[]): this {
+    const [portArg, addressArg] = args;
+    healthCheck(this);
+    const state = this[kState];
+    if (state.bindState !== BindState.Unbound) throw new ERR_SOCKET_ALREADY_BOUND();
+    state.bindState = BindState.Binding;
+
+    const cb = args.length > 0 ? args[args.length - 1] : undefined;
+    if (typeof cb === 'function') this.callOnceListening(cb as () => void);
+
+    if (isObject(portArg) && isInt32((portArg as BindOptions).fd) && ((portArg as BindOptions).fd as number) > 0) {
+      this.bindFd(portArg as BindOptions);
+      return this;
+    }
+
+    let port: unknown = portArg;
+    let address: unknown;
+    let exclusive: boolean;
+    if (isObject(portArg)) {
+      const options = portArg as BindOptions;
+      address = options.address || '';
+      exclusive = !!options.exclusive;
+      port = options.port;
+    } else {
+      address = typeof addressArg === 'function' ? '' : addressArg;
+      exclusive = false;
+    }
+    if (!address) address = this.type === 'udp4' ? '0.0.0.0' : '::';
+
+    (state.handle as UdpHandle).lookup(address as string, (err, ip) => {
+      if (!state.handle) return; // closed in the meantime
+      if (err) {
+        state.bindState = BindState.Unbound;
+        this.emit('error', err);
+        return;
+      }
+      let flags = 0;
+      if (state.reuseAddr) flags |= UV_UDP_REUSEADDR;
+      if (state.ipv6Only) flags |= UV_UDP_IPV6ONLY;
+      if (state.reusePort) {
+        exclusive = true;
+        flags |= FLAG_REUSE_PORT;
+      }
+      if (isClusterWorker() && !exclusive) {
+        this.bindShared({ address: ip, port: port as number, addressType: this.type, fd: -1, flags }, (errno) => {
+          state.bindState = BindState.Unbound;
+          this.emit('error', exceptionWithHostPort(errno, 'bind', ip, port as number));
+        });
+        return;
+      }
+      const errno = state.handle.bind(ip, (port as number) || 0, flags);
+      if (errno) {
+        state.bindState = BindState.Unbound;
+        this.emit('error', exceptionWithHostPort(errno, 'bind', ip, port as number));
+        return;
+      }
+      startListening(this);
+    });
+    return this;
+  }
+
+  /** bind(callback) runs the callback on 'listening' unless an error comes first. */
+  private callOnceListening(cb: () => void): void {
+    const removeListeners = (): void => {
+      this.removeListener(EventEmitter.errorMonitor, removeListeners);
+      this.removeListener('listening', onListening);
+    };
+    const onListening = (): void => {
+      removeListeners();
+      cb.call(this);
+    };
+    this.on(EventEmitter.errorMonitor, removeListeners);
+    this.on('listening', onListening);
+  }
+
+  private bindFd(options: BindOptions): void {
+    const fd = options.fd as number;
+    const state = this[kState];
+    if (isClusterWorker() && !options.exclusive) {
+      this.bindShared({ address: null, port: null, addressType: this.type, fd, flags: null }, (errno) => {
+        state.bindState = BindState.Unbound;
+        this.emit('error', errnoException(errno, 'open'));
+      });
+      return;
+    }
+    const type = guessHandleType(fd);
+    if (type !== 'UDP') throw new ERR_INVALID_FD_TYPE(type);
+    const errno = (state.handle as UdpHandle).open(fd);
+    if (errno) throw errnoException(errno, 'open');
+    startListening(this);
+  }
+
+  /** In a cluster worker: use the socket the primary holds for everyone. */
+  private bindShared(options: ClusterBindOptions, onError: (errno: number) => void): void {
+    const state = this[kState];
+    bindThroughPrimary(this, options, (errno, sharedHandle) => {
+      if (errno) {
+        if (state.handle) onError(errno);
+        return;
+      }
+      if (!state.handle) {
+        sharedHandle?.close();
+        return;
+      }
+      const err = state.handle.openShared(sharedHandle as SharedHandle);
+      if (err) {
+        onError(err);
+        return;
+      }
+      startListening(this);
+    });
+  }
+
+  connect(port: number, address?: string | (() => void), callback?: () => void): void {
+    port = validatePort(port, 'Port', false);
+    if (typeof address === 'function') {
+      callback = address;
+      address = '';
+    } else if (address === undefined) {
+      address = '';
+    }
+    validateString(address, 'address');
+    const state = this[kState];
+    if (state.connectState !== ConnectState.Disconnected) throw new ERR_SOCKET_DGRAM_IS_CONNECTED();
+    state.connectState = ConnectState.Connecting;
+    if (state.bindState === BindState.Unbound) this.bind({ port: 0, exclusive: true }, null as never);
+    const connectNow = (): void => this.connectAfterBind(port, address as string, callback);
+    if (state.bindState !== BindState.Bound) {
+      enqueue(this, connectNow);
+      return;
+    }
+    connectNow();
+  }
+
+  private connectAfterBind(port: number, address: string, callback: (() => void) | undefined): void {
+    const state = this[kState];
+    if (callback) this.once('connect', callback);
+    (state.handle as UdpHandle).lookup(address, (lookupError, ip) => {
+      if (!state.handle) return;
+      let ex: Error | null = lookupError;
+      if (!ex) {
+        const errno = state.handle.connect(ip, port);
+        if (errno) ex = exceptionWithHostPort(errno, 'connect', address, port);
+      }
+      if (ex) {
+        state.connectState = ConnectState.Disconnected;
+        const error = ex;
+        process.nextTick(() => {
+          if (callback) {
+            this.removeListener('connect', callback);
+            (callback as (err: Error) => void)(error);
+          } else {
+            this.emit('error', error);
+          }
+        });
+        return;
+      }
+      state.connectState = ConnectState.Connected;
+      process.nextTick(() => this.emit('connect'));
+    });
+  }
+
+  disconnect(): void {
+    const state = this[kState];
+    if (state.connectState !== ConnectState.Connected) throw new ERR_SOCKET_DGRAM_NOT_CONNECTED();
+    const errno = (state.handle as UdpHandle).disconnect();
+    if (errno) throw errnoException(errno, 'connect');
+    state.connectState = ConnectState.Disconnected;
+  }
+
+  // send(msg[, offset, length][, port][, address][, callback]), as node reads its arguments.
+  send(...args: unknown[]): void {
+    let [buffer, offset, length, port, address, callback] = args;
+    let list: Uint8Array[];
+    const state = this[kState];
+    const connected = state.connectState === ConnectState.Connected;
+    if (!connected) {
+      if (address || (port && typeof port !== 'function')) {
+        buffer = sliceBuffer(buffer, offset, length);
+      } else {
+        callback = port;
+        port = offset;
+        address = length;
+      }
+    } else {
+      if (typeof length === 'number') {
+        buffer = sliceBuffer(buffer, offset, length);
+        if (typeof port === 'function') {
+          callback = port;
+          port = null;
+        }
+      } else {
+        callback = offset;
+      }
+      if (port || address) throw new ERR_SOCKET_DGRAM_IS_CONNECTED();
+    }
+
+    if (!Array.isArray(buffer)) {
+      if (typeof buffer === 'string') list = [Buffer.from(buffer)];
+      else if (!ArrayBuffer.isView(buffer)) throw new ERR_INVALID_ARG_TYPE('buffer', ['Buffer', 'TypedArray', 'DataView', 'string'], buffer);
+      else list = [buffer as Uint8Array];
+    } else {
+      const fixed = fixBufferList(buffer);
+      if (!fixed) throw new ERR_INVALID_ARG_TYPE('buffer list arguments', ['Buffer', 'TypedArray', 'DataView', 'string'], buffer);
+      list = fixed;
+    }
+
+    if (!connected) port = validatePort(port, 'Port', false);
+    if (typeof callback !== 'function') callback = undefined;
+    if (typeof address === 'function') {
+      callback = address;
+      address = undefined;
+    } else if (address != null) {
+      validateString(address, 'address');
+    }
+
+    healthCheck(this);
+    if (state.bindState === BindState.Unbound) this.bind({ port: 0, exclusive: true }, null as never);
+    if (list.length === 0) list.push(Buffer.alloc(0));
+
+    if (state.bindState !== BindState.Bound) {
+      const retry = [list, port, address, callback];
+      enqueue(this, () => (this.send as (...a: unknown[]) => void)(...retry));
+      return;
+    }
+
+    const afterLookup: LookupCallback = (ex, ip) => doSend(ex, this, ip, list, address as string | undefined, port as number, callback as SendCallback | undefined);
+    if (!connected) (state.handle as UdpHandle).lookup(address as string, afterLookup);
+    else afterLookup(null, null as never);
+  }
+
+  sendto(buffer: unknown, offset: number, length: number, port: number, address: string, callback?: SendCallback): void {
+    validateNumber(offset, 'offset');
+    validateNumber(length, 'length');
+    validateNumber(port, 'port');
+    validateString(address, 'address');
+    this.send(buffer, offset, length, port, address, callback);
+  }
+
+  close(callback?: () => void): this {
+    const state = this[kState];
+    if (typeof callback === 'function') this.on('close', callback);
+    if (state.queue !== undefined) {
+      state.queue.push(() => this.close());
+      return this;
+    }
+    healthCheck(this);
+    stopReceiving(this);
+    (state.handle as UdpHandle).close();
+    state.handle = null;
+    process.nextTick(() => this.emit('close'));
+    return this;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (!this[kState].handle) return;
+    await promisify((cb: () => void) => this.close(cb))();
+  }
+
+  address(): AddressInfo {
+    healthCheck(this);
+    const out: AddressOut = {};
+    const errno = (this[kState].handle as UdpHandle).getsockname(out);
+    if (errno) throw errnoException(errno, 'getsockname');
+    return out as AddressInfo;
+  }
+
+  remoteAddress(): AddressInfo {
+    healthCheck(this);
+    const state = this[kState];
+    if (state.connectState !== ConnectState.Connected) throw new ERR_SOCKET_DGRAM_NOT_CONNECTED();
+    const out: AddressOut = {};
+    const errno = (state.handle as UdpHandle).getpeername(out);
+    if (errno) throw errnoException(errno, 'getpeername');
+    return out as AddressInfo;
+  }
+
+  // The option setters reach the handle without a health check, as node's
+  // do: on a closed socket they fail with the TypeError of a null handle.
+  setBroadcast(flag: boolean): void {
+    const errno = handleOf(this).setBroadcast(flag ? 1 : 0);
+    if (errno) throw errnoException(errno, 'setBroadcast');
+  }
+
+  setTTL(ttl: number): number {
+    validateNumber(ttl, 'ttl');
+    const errno = handleOf(this).setTTL(ttl);
+    if (errno) throw errnoException(errno, 'setTTL');
+    return ttl;
+  }
+
+  setMulticastTTL(ttl: number): number {
+    validateNumber(ttl, 'ttl');
+    const errno = handleOf(this).setMulticastTTL(ttl);
+    if (errno) throw errnoException(errno, 'setMulticastTTL');
+    return ttl;
+  }
+
+  setMulticastLoopback(flag: boolean): boolean {
+    const errno = handleOf(this).setMulticastLoopback(flag ? 1 : 0);
+    if (errno) throw errnoException(errno, 'setMulticastLoopback');
+    return flag;
+  }
+
+  setMulticastInterface(interfaceAddress: string): void {
+    healthCheck(this);
+    validateString(interfaceAddress, 'interfaceAddress');
+    const errno = (this[kState].handle as UdpHandle).setMulticastInterface(interfaceAddress);
+    if (errno) throw errnoException(errno, 'setMulticastInterface');
+  }
+
+  addMembership(multicastAddress: string, interfaceAddress?: string): void {
+    healthCheck(this);
+    if (!multicastAddress) throw new ERR_MISSING_ARGS('multicastAddress');
+    const errno = (this[kState].handle as UdpHandle).addMembership(multicastAddress, interfaceAddress);
+    if (errno) throw errnoException(errno, 'addMembership');
+  }
+
+  dropMembership(multicastAddress: string, interfaceAddress?: string): void {
+    healthCheck(this);
+    if (!multicastAddress) throw new ERR_MISSING_ARGS('multicastAddress');
+    const errno = (this[kState].handle as UdpHandle).dropMembership(multicastAddress, interfaceAddress);
+    if (errno) throw errnoException(errno, 'dropMembership');
+  }
+
+  addSourceSpecificMembership(sourceAddress: string, groupAddress: string, interfaceAddress?: string): void {
+    healthCheck(this);
+    validateString(sourceAddress, 'sourceAddress');
+    validateString(groupAddress, 'groupAddress');
+    const errno = (this[kState].handle as UdpHandle).addSourceSpecificMembership(sourceAddress, groupAddress, interfaceAddress);
+    if (errno) throw errnoException(errno, 'addSourceSpecificMembership');
+  }
+
+  dropSourceSpecificMembership(sourceAddress: string, groupAddress: string, interfaceAddress?: string): void {
+    healthCheck(this);
+    validateString(sourceAddress, 'sourceAddress');
+    validateString(groupAddress, 'groupAddress');
+    const errno = (this[kState].handle as UdpHandle).dropSourceSpecificMembership(sourceAddress, groupAddress, interfaceAddress);
+    if (errno) throw errnoException(errno, 'dropSourceSpecificMembership');
+  }
+
+  ref(): this {
+    this[kState].handle?.ref();
+    return this;
+  }
+
+  unref(): this {
+    this[kState].handle?.unref();
+    return this;
+  }
+
+  setRecvBufferSize(size: number): void {
+    bufferSize(this, size, true);
+  }
+
+  setSendBufferSize(size: number): void {
+    bufferSize(this, size, false);
+  }
+
+  getRecvBufferSize(): number {
+    return bufferSize(this, 0, true);
+  }
+
+  getSendBufferSize(): number {
+    return bufferSize(this, 0, false);
+  }
+
+  getSendQueueSize(): number {
+    return handleOf(this).getSendQueueSize();
+  }
+
+  getSendQueueCount(): number {
+    return handleOf(this).getSendQueueCount();
+  }
+}
+
+/** The handle, or null after close: callers that skip healthCheck fail like node's. */
+function handleOf(socket: Socket): UdpHandle {
+  return socket[kState].handle as UdpHandle;
+}
+
+function isObject(value: unknown): value is object {
+  return value !== null && typeof value === 'object';
+}
+
+function healthCheck(socket: Socket): void {
+  if (!socket[kState].handle) throw new ERR_SOCKET_DGRAM_NOT_RUNNING();
+}
+
+function startReceiving(socket: Socket): void {
+  const state = socket[kState];
+  const handle = state.handle as UdpHandle;
+  handle.onmessage = (msg, rinfo) => socket.emit('message', msg, rinfo);
+  handle.onerror = (errno) => socket.emit('error', errnoException(errno, 'recvmsg'));
+  handle.recvStart();
+  state.receiving = true;
+  state.bindState = BindState.Bound;
+  if (state.recvBufferSize) bufferSize(socket, state.recvBufferSize, true);
+  if (state.sendBufferSize) bufferSize(socket, state.sendBufferSize, false);
+}
+
+function startListening(socket: Socket): void {
+  startReceiving(socket);
+  socket.emit('listening');
+}
+
+function stopReceiving(socket: Socket): void {
+  const state = socket[kState];
+  if (!state.receiving) return;
+  (state.handle as UdpHandle).recvStop();
+  state.receiving = false;
+}
+
+function bufferSize(socket: Socket, size: number, receive: boolean): number {
+  if (size >>> 0 !== size) throw new ERR_SOCKET_BAD_BUFFER_SIZE();
+  const ctx: BufferSizeContext = {};
+  const result = handleOf(socket).bufferSize(size, receive, ctx);
+  if (result === undefined) throw new ERR_SOCKET_BUFFER_SIZE(systemErrorContext(ctx));
+  return result;
+}
+
+function systemErrorContext(ctx: BufferSizeContext): { errno: number; code: string; message: string; syscall: string } {
+  const probe = errnoException(ctx.errno as number, ctx.syscall as string);
+  return {
+    errno: ctx.errno as number,
+    code: probe.code as string,
+    message: systemErrorMessage(ctx.errno as number),
+    syscall: ctx.syscall as string,
+  };
+}
+
+function systemErrorMessage(errno: number): string {
+  const util = require('node:util') as typeof import('node:util');
+  const entry = util.getSystemErrorMap().get(errno);
+  return entry ? entry[1] : 'unknown error';
+}
+
+function sliceBuffer(buffer: unknown, offset: unknown, length: unknown): Uint8Array {
+  if (typeof buffer === 'string') {
+    buffer = Buffer.from(buffer);
+  } else if (!ArrayBuffer.isView(buffer)) {
+    throw new ERR_INVALID_ARG_TYPE('buffer', ['Buffer', 'TypedArray', 'DataView', 'string'], buffer);
+  }
+  const view = buffer as ArrayBufferView;
+  const start = (offset as number) >>> 0;
+  const count = (length as number) >>> 0;
+  if (start > view.byteLength) throw new ERR_BUFFER_OUT_OF_BOUNDS('offset');
+  if (start + count > view.byteLength) throw new ERR_BUFFER_OUT_OF_BOUNDS('length');
+  return Buffer.from(view.buffer, view.byteOffset + start, count);
+}
+
+function fixBufferList(list: unknown[]): Uint8Array[] | null {
+  const fixed = new Array<Uint8Array>(list.length);
+  for (let i = 0; i < list.length; i++) {
+    const item = list[i];
+    if (typeof item === 'string') fixed[i] = Buffer.from(item);
+    else if (Buffer.isBuffer(item)) fixed[i] = item;
+    else if (!ArrayBuffer.isView(item)) return null;
+    else fixed[i] = Buffer.from(item.buffer, item.byteOffset, item.byteLength);
+  }
+  return fixed;
+}
+
+function enqueue(socket: Socket, call: () => void): void {
+  const state = socket[kState];
+  if (state.queue === undefined) {
+    state.queue = [];
+    socket.once(EventEmitter.errorMonitor, onListenError);
+    socket.once('listening', onListenSuccess);
+  }
+  state.queue.push(call);
+}
+
+function onListenSuccess(this: Socket): void {
+  this.removeListener(EventEmitter.errorMonitor, onListenError);
+  const state = this[kState];
+  const queue = state.queue as Array<() => void>;
+  state.queue = undefined;
+  for (const call of queue) call();
+}
+
+function onListenError(this: Socket): void {
+  this.removeListener('listening', onListenSuccess);
+  this[kState].queue = undefined;
+}
+
+function doSend(ex: Error | null, socket: Socket, ip: string, list: Uint8Array[], address: string | undefined, port: number, callback: SendCallback | undefined): void {
+  const state = socket[kState];
+  if (ex) {
+    if (typeof callback === 'function') {
+      process.nextTick(callback, ex);
+      return;
+    }
+    process.nextTick(() => socket.emit('error', ex));
+    return;
+  }
+  if (!state.handle) return;
+
+  const request: SendRequest = {};
+  if (callback) {
+    request.oncomplete = (errno, sent) => {
+      callback(errno ? exceptionWithHostPort(errno, 'send', address as string, port) : null, sent);
+    };
+  }
+  const result = port ? state.handle.send(request, list, port, ip) : state.handle.send(request, list, undefined, undefined);
+  if (result >= 1) {
+    // Sent at once: node reports bytes + 1 so that 0 can mean "later".
+    if (callback) process.nextTick(callback, null, result - 1);
+    return;
+  }
+  if (result && callback) {
+    process.nextTick(callback, exceptionWithHostPort(result, 'send', address as string, port));
+  }
+}
+
+/** What a cluster primary needs to open or find the shared socket. */
+export interface ClusterBindOptions {
+  address: string | null;
+  port: number | null;
+  addressType: SocketType;
+  fd: number;
+  flags: number | null;
+}
+
+/** The node UDP handle a cluster primary hands a worker. */
+export interface SharedHandle {
+  fd: number;
+  close(): void;
+}
+
+export function createSocket(type: SocketType | SocketOptions, listener?: MessageListener): Socket {
+  return new Socket(type, listener);
+}
+
