@@ -10,11 +10,14 @@ import {
   KIND_SEND_DONE,
   META_IPV6_FLAG,
   META_WORDS,
+  UV_UDP_IPV6ONLY,
 } from './native';
+import { isIP } from 'node:net';
 import type { BoundLookup } from './lookup';
 
 const UV_EBADF = -osConstants.errno.EBADF;
 const UV_EAGAIN = -osConstants.errno.EAGAIN;
+const UV_EINVAL = -osConstants.errno.EINVAL;
 
 export interface RemoteInfo {
   address: string;
@@ -66,9 +69,17 @@ export class UdpHandle {
   }
 
   /** Creates the socket and binds it; EINVAL if it already exists, as bind(2) says. */
-  bind(ip: string, port: number, flags: number): number {
-    if (this.native) return this.native.rebind(ip, port);
-    return this.adopt(NativeUdp.bind(this.family, ip, port, flags));
+  bind(ip: unknown, port: unknown, flags: number): number {
+    const address = toText(ip);
+    if (!this.native) {
+      // libuv checks the address before it creates the socket; a bind that
+      // fails after that leaves the socket open, unbound, for another try.
+      if (isIP(address.split('%')[0]) !== this.family) return UV_EINVAL;
+      if (flags & UV_UDP_IPV6ONLY && this.family !== 6) return UV_EINVAL;
+      const err = this.adopt(NativeUdp.create(this.family));
+      if (err) return err;
+    }
+    return (this.native as NativeUdp).bind(address, toPort(port), flags);
   }
 
   /** Takes over an existing UDP socket's file descriptor. */
@@ -140,10 +151,10 @@ export class UdpHandle {
   send(request: SendRequest, list: Uint8Array[], port: number | undefined, ip: string | undefined): number {
     const native = this.native;
     if (!native) return UV_EBADF;
-    const data = list.length === 1 ? list[0] : Buffer.concat(list);
+    const data = list.length === 1 ? asBytes(list[0]) : Buffer.concat(list);
     // Later sends queue behind earlier ones to keep their order.
     if (this.pendingSends.size === 0) {
-      const sent = native.send(data, port ?? 0, ip);
+      const sent = native.send(data, toPort(port), ip === undefined ? undefined : toText(ip));
       if (sent !== UV_EAGAIN) return sent >= 0 ? sent + 1 : sent;
     }
     return this.sendLater(native, request, data, port, ip);
@@ -152,7 +163,7 @@ export class UdpHandle {
   private sendLater(native: NativeUdp, request: SendRequest, data: Uint8Array, port: number | undefined, ip: string | undefined): number {
     const id = this.nextSendId++;
     const buffer = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-    const err = native.sendLater(buffer, port ?? 0, ip, id);
+    const err = native.sendLater(buffer, toPort(port), ip === undefined ? undefined : toText(ip), id);
     if (err < 0) return err;
     this.pendingSends.set(id, { request, size: data.byteLength });
     this.sendQueueSize += data.byteLength;
@@ -175,12 +186,12 @@ export class UdpHandle {
     return this.pendingSends.size;
   }
 
-  connect(ip: string, port: number): number {
+  connect(ip: unknown, port: unknown): number {
     if (!this.native) {
       const err = this.ensureBound(this.family);
       if (err) return err;
     }
-    return (this.native as NativeUdp).connect(ip, port);
+    return (this.native as NativeUdp).connect(toText(ip), toPort(port));
   }
 
   disconnect(): number {
@@ -221,7 +232,7 @@ export class UdpHandle {
   }
 
   setMulticastInterface(interfaceAddress: string): number {
-    return this.native ? this.native.setMulticastInterface(interfaceAddress) : UV_EBADF;
+    return this.native ? this.native.setMulticastInterface(toText(interfaceAddress)) : UV_EBADF;
   }
 
   addMembership(group: string, interfaceAddress?: string): number {
@@ -233,7 +244,7 @@ export class UdpHandle {
   }
 
   private membership(group: unknown, interfaceAddress: unknown, join: boolean): number {
-    const groupText = String(group);
+    const groupText = toText(group);
     const err = this.ensureBound(groupText.includes(':') ? 6 : 4);
     if (err) return err;
     return (this.native as NativeUdp).setMembership(groupText, optionalString(interfaceAddress), join);
@@ -250,7 +261,7 @@ export class UdpHandle {
   private sourceMembership(source: string, group: string, interfaceAddress: unknown, join: boolean): number {
     const err = this.ensureBound(group.includes(':') ? 6 : 4);
     if (err) return err;
-    return (this.native as NativeUdp).setSourceMembership(source, group, optionalString(interfaceAddress), join);
+    return (this.native as NativeUdp).setSourceMembership(toText(source), toText(group), optionalString(interfaceAddress), join);
   }
 
   /** Reads (size 0) or sets a buffer size; undefined with `ctx` filled on failure. */
@@ -287,8 +298,24 @@ export class UdpHandle {
   }
 }
 
+// Node's C++ layer converts arguments the way JavaScript does (ToString,
+// ToUint32, port truncated to 16 bits); these do the same before the native
+// call, which would otherwise reject a value of the wrong type.
+function toText(value: unknown): string {
+  return `${value}`;
+}
+
+function toPort(value: unknown): number {
+  return ((value as number) >>> 0) & 0xffff;
+}
+
 function optionalString(value: unknown): string | undefined {
-  return value === undefined || value === null ? undefined : String(value);
+  return value === undefined || value === null ? undefined : toText(value);
+}
+
+/** The native send takes bytes: a view of any TypedArray or DataView's memory. */
+function asBytes(view: ArrayBufferView): Uint8Array {
+  return view instanceof Uint8Array ? view : new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
 }
 
 /**

@@ -7,7 +7,7 @@
 //!
 //! ```no_run
 //! use fastdgram_core::{BindFlags, Family, UdpSocket};
-//! let socket = UdpSocket::bind(Family::V4, "127.0.0.1", 0, BindFlags::default()).unwrap();
+//! let socket = UdpSocket::bound(Family::V4, "127.0.0.1", 0, BindFlags::default()).unwrap();
 //! let port = socket.local_addr().unwrap().port();
 //! socket.try_send(&[b"hi".as_slice()], Some(("127.0.0.1", port))).unwrap();
 //! ```

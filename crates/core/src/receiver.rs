@@ -180,7 +180,7 @@ mod tests {
     use std::sync::Mutex;
 
     fn bound_pair() -> (Arc<UdpSocket>, std::net::UdpSocket, u16) {
-        let receiver = UdpSocket::bind(Family::V4, "127.0.0.1", 0, BindFlags::default()).unwrap();
+        let receiver = UdpSocket::bound(Family::V4, "127.0.0.1", 0, BindFlags::default()).unwrap();
         receiver.recv_buffer_size(4 * 1024 * 1024).unwrap();
         let port = receiver.local_addr().unwrap().port();
         let sender = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -268,7 +268,7 @@ mod tests {
         receiver.stop();
         assert_eq!(Arc::strong_count(&socket), 1);
         drop(socket);
-        let again = UdpSocket::bind(Family::V4, "127.0.0.1", port, BindFlags::default());
+        let again = UdpSocket::bound(Family::V4, "127.0.0.1", port, BindFlags::default());
         assert!(again.is_ok(), "port free right after stop + drop");
     }
 
@@ -279,7 +279,7 @@ mod tests {
             probe.local_addr().unwrap().port()
         };
         let socket =
-            Arc::new(UdpSocket::bind(Family::V4, "127.0.0.1", 0, BindFlags::default()).unwrap());
+            Arc::new(UdpSocket::bound(Family::V4, "127.0.0.1", 0, BindFlags::default()).unwrap());
         socket.connect("127.0.0.1", closed_port).unwrap();
         let errors = Arc::new(Mutex::new(Vec::new()));
         let sink_errors = errors.clone();

@@ -29,13 +29,32 @@ fn einval() -> io::Error {
 }
 
 impl UdpSocket {
+    /// Creates an unbound socket of `family`.
+    pub fn new(family: Family) -> io::Result<UdpSocket> {
+        let domain = match family {
+            Family::V4 => Domain::IPV4,
+            Family::V6 => Domain::IPV6,
+        };
+        let socket = Socket::new(domain, Type::DGRAM, Some(Protocol::UDP))?;
+        UdpSocket::register(socket, family)
+    }
+
     /// Creates a socket of `family` and binds it to `ip:port`.
-    pub fn bind(family: Family, ip: &str, port: u16, flags: BindFlags) -> io::Result<UdpSocket> {
-        if flags.ipv6_only && family != Family::V6 {
+    pub fn bound(family: Family, ip: &str, port: u16, flags: BindFlags) -> io::Result<UdpSocket> {
+        let socket = UdpSocket::new(family)?;
+        socket.bind(ip, port, flags)?;
+        Ok(socket)
+    }
+
+    /// Binds to `ip:port`. As with libuv, a failed bind leaves the socket
+    /// open and unbound, ready for another try; a bound socket cannot be bound
+    /// again (`EINVAL`).
+    pub fn bind(&self, ip: &str, port: u16, flags: BindFlags) -> io::Result<()> {
+        if flags.ipv6_only && self.family != Family::V6 {
             return Err(einval());
         }
-        let addr = parse_socket_addr(ip, port, family)?;
-        let socket = new_socket(family)?;
+        let addr = parse_socket_addr(ip, port, self.family)?;
+        let socket = self.sock();
         if flags.reuse_addr {
             socket.set_reuse_address(true)?;
         }
@@ -45,8 +64,7 @@ impl UdpSocket {
         if flags.ipv6_only {
             socket.set_only_v6(true)?;
         }
-        socket.bind(&SockAddr::from(addr))?;
-        UdpSocket::register(socket, family)
+        socket.bind(&SockAddr::from(addr))
     }
 
     /// Binds a new socket of `family` to the wildcard address and a random
@@ -60,7 +78,7 @@ impl UdpSocket {
             Family::V4 => "0.0.0.0",
             Family::V6 => "::",
         };
-        UdpSocket::bind(family, any, 0, flags)
+        UdpSocket::bound(family, any, 0, flags)
     }
 
     /// Takes ownership of an existing UDP socket's file descriptor.
@@ -118,12 +136,6 @@ impl UdpSocket {
 
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         self.io.peer_addr()
-    }
-
-    /// Binds an already created socket again: the kernel refuses (`EINVAL`).
-    pub fn rebind(&self, ip: &str, port: u16) -> io::Result<()> {
-        let addr = parse_socket_addr(ip, port, self.family)?;
-        self.sock().bind(&SockAddr::from(addr))
     }
 
     pub fn connect(&self, ip: &str, port: u16) -> io::Result<()> {
@@ -318,21 +330,13 @@ impl UdpSocket {
     }
 }
 
-fn new_socket(family: Family) -> io::Result<Socket> {
-    let domain = match family {
-        Family::V4 => Domain::IPV4,
-        Family::V6 => Domain::IPV6,
-    };
-    Socket::new(domain, Type::DGRAM, Some(Protocol::UDP))
-}
-
 #[cfg(all(unix, not(any(target_os = "solaris", target_os = "illumos"))))]
-fn set_reuse_port(socket: &Socket) -> io::Result<()> {
+fn set_reuse_port(socket: &SockRef<'_>) -> io::Result<()> {
     socket.set_reuse_port(true)
 }
 
 #[cfg(not(all(unix, not(any(target_os = "solaris", target_os = "illumos")))))]
-fn set_reuse_port(_socket: &Socket) -> io::Result<()> {
+fn set_reuse_port(_socket: &SockRef<'_>) -> io::Result<()> {
     Err(io::Error::from_raw_os_error(libc::ENOTSUP))
 }
 
@@ -386,7 +390,7 @@ mod tests {
         } else {
             "::1"
         };
-        UdpSocket::bind(family, ip, 0, BindFlags::default()).unwrap()
+        UdpSocket::bound(family, ip, 0, BindFlags::default()).unwrap()
     }
 
     #[test]
@@ -401,7 +405,8 @@ mod tests {
     fn second_bind_without_reuse_is_refused() {
         let first = loopback(Family::V4);
         let port = first.local_addr().unwrap().port();
-        let err = UdpSocket::bind(Family::V4, "127.0.0.1", port, BindFlags::default()).unwrap_err();
+        let err =
+            UdpSocket::bound(Family::V4, "127.0.0.1", port, BindFlags::default()).unwrap_err();
         assert_eq!(err.raw_os_error(), Some(libc::EADDRINUSE));
     }
 
@@ -411,9 +416,9 @@ mod tests {
             reuse_addr: true,
             ..BindFlags::default()
         };
-        let first = UdpSocket::bind(Family::V4, "127.0.0.1", 0, flags).unwrap();
+        let first = UdpSocket::bound(Family::V4, "127.0.0.1", 0, flags).unwrap();
         let port = first.local_addr().unwrap().port();
-        assert!(UdpSocket::bind(Family::V4, "127.0.0.1", port, flags).is_ok());
+        assert!(UdpSocket::bound(Family::V4, "127.0.0.1", port, flags).is_ok());
     }
 
     #[test]
@@ -422,9 +427,9 @@ mod tests {
             ipv6_only: true,
             ..BindFlags::default()
         };
-        let err = UdpSocket::bind(Family::V4, "127.0.0.1", 0, flags).unwrap_err();
+        let err = UdpSocket::bound(Family::V4, "127.0.0.1", 0, flags).unwrap_err();
         assert_eq!(err.raw_os_error(), Some(libc::EINVAL));
-        assert!(UdpSocket::bind(Family::V6, "::1", 0, flags).is_ok());
+        assert!(UdpSocket::bound(Family::V6, "::1", 0, flags).is_ok());
     }
 
     #[test]
@@ -456,8 +461,24 @@ mod tests {
     #[test]
     fn rebinding_is_refused_by_the_kernel() {
         let socket = loopback(Family::V4);
-        let err = socket.rebind("127.0.0.1", 0).unwrap_err();
+        let err = socket
+            .bind("127.0.0.1", 0, BindFlags::default())
+            .unwrap_err();
         assert_eq!(err.raw_os_error(), Some(libc::EINVAL));
+    }
+
+    #[test]
+    fn a_failed_bind_leaves_the_socket_open_for_another_try() {
+        let taken = loopback(Family::V4);
+        let port = taken.local_addr().unwrap().port();
+        let socket = UdpSocket::new(Family::V4).unwrap();
+        let err = socket
+            .bind("127.0.0.1", port, BindFlags::default())
+            .unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::EADDRINUSE));
+        assert_eq!(socket.local_addr().unwrap().port(), 0);
+        socket.bind("127.0.0.1", 0, BindFlags::default()).unwrap();
+        assert!(socket.local_addr().unwrap().port() > 0);
     }
 
     #[test]

@@ -91,18 +91,24 @@ pub fn guess_handle_type(fd: i32) -> &'static str {
 
 #[napi]
 impl NativeUdp {
-    /// Creates a socket bound to `ip:port`, or returns a negative errno.
+    /// Creates an unbound socket of `family` (4 or 6), or returns a negative errno.
     #[napi]
-    pub fn bind(family: u32, ip: String, port: u32, flags: u32) -> Either<NativeUdp, i32> {
+    pub fn create(family: u32) -> Either<NativeUdp, i32> {
+        created(UdpSocket::new(family_of(family)))
+    }
+
+    /// Binds to `ip:port`; a failed bind leaves the socket open and unbound.
+    #[napi]
+    pub fn bind(&self, ip: String, port: u32, flags: u32) -> i32 {
         let Some(port) = port_of(port) else {
-            return Either::B(EINVAL);
+            return EINVAL;
         };
         let flags = BindFlags {
             reuse_addr: flags & FLAG_REUSE_ADDR != 0,
             reuse_port: flags & FLAG_REUSE_PORT != 0,
             ipv6_only: flags & FLAG_IPV6_ONLY != 0,
         };
-        created(UdpSocket::bind(family_of(family), &ip, port, flags))
+        self.with_socket(|s| s.bind(&ip, port, flags))
     }
 
     /// Binds to the wildcard address on a random port (libuv's implicit bind).
@@ -212,14 +218,6 @@ impl NativeUdp {
         }
         self.socket = None;
         self.events = None;
-    }
-
-    #[napi]
-    pub fn rebind(&self, ip: String, port: u32) -> i32 {
-        let Some(port) = port_of(port) else {
-            return EINVAL;
-        };
-        self.with_socket(|s| s.rebind(&ip, port))
     }
 
     #[napi]
