@@ -235,7 +235,8 @@ export const ERR_INVALID_ARG_TYPE = builtMessageError(
   'ERR_INVALID_ARG_TYPE',
   (name: string, expected: string | string[], actual: unknown) => {
     const expectedList = Array.isArray(expected) ? expected : [expected];
-    return `The ${describeArgument(name)} must be ${describeExpected(expectedList)}. Received ${describeReceived(actual)}`;
+    const mustBe = `The ${describeArgument(name)} must be ${describeExpected(expectedList)}`;
+    return `${mustBe}. Received ${describeReceived(actual)}`;
   },
 );
 

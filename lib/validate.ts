@@ -50,7 +50,7 @@ export function validateNumber(
 }
 
 /** The checks validateInt32 and validateUint32 share: a number, an integer, within [min, max]. */
-function integerError(value: unknown, name: string, min: number, max: number): Error & { code: string } | undefined {
+function integerError(value: unknown, name: string, min: number, max: number): (Error & { code: string }) | undefined {
   if (typeof value !== 'number') return new ERR_INVALID_ARG_TYPE(name, 'number', value);
   if (!Number.isInteger(value)) return new ERR_OUT_OF_RANGE(name, 'an integer', value);
   if (value < min || value > max) return new ERR_OUT_OF_RANGE(name, `>= ${min} && <= ${max}`, value);
@@ -85,7 +85,10 @@ function isAcceptedObject(value: unknown, options: number): boolean {
   return typeof value === 'object';
 }
 
-/** By default only a non-null, non-array object passes. */
+/**
+ * By default only a non-null, non-array object passes; `options` flags also
+ * let null, arrays or functions through (the assertion describes the default).
+ */
 export function validateObject(
   value: unknown,
   name: string,

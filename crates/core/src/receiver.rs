@@ -108,10 +108,11 @@ impl Drop for TaskGuard {
 impl Receiver {
     /// Starts reading `socket`, calling `sink` on the I/O thread for every
     /// batch or error, with a [`Credit`] to drop when the consumer is done
-    /// with that event.
+    /// with that event. The task ends, letting go of the socket, when `sink`
+    /// returns `false` (its consumer is gone).
     pub fn start<F>(socket: Arc<UdpSocket>, limits: ReceiverLimits, sink: F) -> io::Result<Receiver>
     where
-        F: FnMut(ReceiverEvent, Credit) + Send + 'static,
+        F: FnMut(ReceiverEvent, Credit) -> bool + Send + 'static,
     {
         let credits = Arc::new(Credits {
             in_flight: AtomicUsize::new(0),
@@ -137,7 +138,7 @@ impl Receiver {
 
 async fn receive_loop<F>(guard: TaskGuard, credits: Arc<Credits>, mut sink: F)
 where
-    F: FnMut(ReceiverEvent, Credit),
+    F: FnMut(ReceiverEvent, Credit) -> bool,
 {
     let Some(socket) = guard.socket.as_deref() else {
         return;
@@ -148,7 +149,9 @@ where
             Ok(batch) => ReceiverEvent::Batch(batch),
             Err(err) => ReceiverEvent::Error(err),
         };
-        sink(event, credit);
+        if !sink(event, credit) {
+            return;
+        }
     }
 }
 
@@ -214,6 +217,7 @@ mod tests {
                 let mut out = sink_received.lock().unwrap();
                 out.extend(batch.payloads().map(<[u8]>::to_vec));
             }
+            true
         })
         .unwrap();
         let got = collect_until(&received, total);
@@ -241,6 +245,7 @@ mod tests {
             if let ReceiverEvent::Batch(batch) = event {
                 sink_held.lock().unwrap().push((batch.len(), credit));
             }
+            true
         })
         .unwrap();
         std::thread::sleep(Duration::from_millis(200));
@@ -264,12 +269,32 @@ mod tests {
     fn stop_releases_the_socket_at_once() {
         let (socket, _sender, port) = bound_pair();
         let receiver =
-            Receiver::start(socket.clone(), ReceiverLimits::default(), |_, _| {}).unwrap();
+            Receiver::start(socket.clone(), ReceiverLimits::default(), |_, _| true).unwrap();
         receiver.stop();
         assert_eq!(Arc::strong_count(&socket), 1);
         drop(socket);
         let again = UdpSocket::bound(Family::V4, "127.0.0.1", port, BindFlags::default());
         assert!(again.is_ok(), "port free right after stop + drop");
+    }
+
+    #[test]
+    fn ends_when_the_sink_reports_its_consumer_gone() {
+        let (socket, sender, port) = bound_pair();
+        let receiver =
+            Receiver::start(socket.clone(), ReceiverLimits::default(), |_, _| false).unwrap();
+        sender.send_to(b"x", ("127.0.0.1", port)).unwrap();
+        for _ in 0..100 {
+            if Arc::strong_count(&socket) == 1 {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(
+            Arc::strong_count(&socket),
+            1,
+            "the task let go of the socket"
+        );
+        receiver.stop();
     }
 
     #[test]
@@ -290,6 +315,7 @@ mod tests {
                 if let ReceiverEvent::Error(err) = event {
                     sink_errors.lock().unwrap().push(err.raw_os_error());
                 }
+                true
             },
         )
         .unwrap();

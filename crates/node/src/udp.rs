@@ -89,6 +89,14 @@ pub fn guess_handle_type(fd: i32) -> &'static str {
     guess(fd).name()
 }
 
+/// A socket that JavaScript dropped without closing (its environment torn
+/// down, say) stops its receive task and closes its descriptor here.
+impl Drop for NativeUdp {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
 #[napi]
 impl NativeUdp {
     /// Creates an unbound socket of `family` (4 or 6), or returns a negative errno.
@@ -171,10 +179,12 @@ impl NativeUdp {
         }
         let sink_events = events.clone();
         let receiver = Receiver::start(socket, ReceiverLimits::default(), move |event, credit| {
-            sink_events.call(
+            let status = sink_events.call(
                 NativeEvent::Received(event, credit),
                 ThreadsafeFunctionCallMode::NonBlocking,
             );
+            // Closing: the JavaScript environment (a worker, say) is going away.
+            status != napi::Status::Closing
         });
         match receiver {
             Ok(receiver) => {
