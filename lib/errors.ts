@@ -284,6 +284,8 @@ export const ERR_INVALID_FD_TYPE = templateError(TypeError, 'ERR_INVALID_FD_TYPE
   format('Unsupported fd type: %s', type),
 );
 
+export const ERR_IP_BLOCKED = templateError(Error, 'ERR_IP_BLOCKED', (ip: string) => `IP(${ip}) is blocked by net.BlockList`);
+
 const fixedMessage = (message: string) => (): string => message;
 
 export const ERR_SOCKET_BAD_TYPE = templateError(

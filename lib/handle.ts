@@ -18,6 +18,7 @@ import type { BoundLookup } from './lookup';
 const UV_EBADF = -osConstants.errno.EBADF;
 const UV_EAGAIN = -osConstants.errno.EAGAIN;
 const UV_EINVAL = -osConstants.errno.EINVAL;
+const INT32_MAX = 2 ** 31 - 1;
 
 export interface RemoteInfo {
   address: string;
@@ -219,12 +220,19 @@ export class UdpHandle {
     return this.native ? this.native.setBroadcast(on !== 0) : UV_EBADF;
   }
 
+  // libuv checks each argument before it touches the socket, so a bad value
+  // is EINVAL even on a socket that does not exist yet (EBADF otherwise).
+
   setTTL(ttl: number): number {
-    return this.native ? this.native.setTtl(ttl | 0) : UV_EBADF;
+    const value = ttl | 0;
+    if (value < 1 || value > 255) return UV_EINVAL;
+    return this.native ? this.native.setTtl(value) : UV_EBADF;
   }
 
   setMulticastTTL(ttl: number): number {
-    return this.native ? this.native.setMulticastTtl(ttl | 0) : UV_EBADF;
+    const value = ttl | 0;
+    if (value < 0 || value > 255) return UV_EINVAL;
+    return this.native ? this.native.setMulticastTtl(value) : UV_EBADF;
   }
 
   setMulticastLoopback(on: number): number {
@@ -232,7 +240,9 @@ export class UdpHandle {
   }
 
   setMulticastInterface(interfaceAddress: string): number {
-    return this.native ? this.native.setMulticastInterface(toText(interfaceAddress)) : UV_EBADF;
+    const address = toText(interfaceAddress);
+    if (!isIP(address.split('%')[0])) return UV_EINVAL;
+    return this.native ? this.native.setMulticastInterface(address) : UV_EBADF;
   }
 
   addMembership(group: string, interfaceAddress?: string): number {
@@ -266,7 +276,7 @@ export class UdpHandle {
 
   /** Reads (size 0) or sets a buffer size; undefined with `ctx` filled on failure. */
   bufferSize(size: number, receive: boolean, ctx: BufferSizeContext): number | undefined {
-    const result = this.native ? this.native.bufferSize(size, receive) : UV_EBADF;
+    const result = size > INT32_MAX ? UV_EINVAL : this.native ? this.native.bufferSize(size, receive) : UV_EBADF;
     if (result >= 0) return result;
     ctx.errno = result;
     ctx.syscall = receive ? 'uv_recv_buffer_size' : 'uv_send_buffer_size';

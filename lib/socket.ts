@@ -3,11 +3,13 @@
 // over a UdpHandle (handle.ts). The structure follows node's lib/dgram.js so
 // that each behaviour can be checked against it side by side.
 import { EventEmitter } from 'node:events';
+import { BlockList, isIP } from 'node:net';
 import { promisify } from 'node:util';
 import {
   ERR_BUFFER_OUT_OF_BOUNDS,
   ERR_INVALID_ARG_TYPE,
   ERR_INVALID_FD_TYPE,
+  ERR_IP_BLOCKED,
   ERR_MISSING_ARGS,
   ERR_SOCKET_ALREADY_BOUND,
   ERR_SOCKET_BAD_BUFFER_SIZE,
@@ -46,6 +48,8 @@ export interface SocketOptions {
   sendBufferSize?: number;
   lookup?: Lookup;
   signal?: AbortSignal;
+  receiveBlockList?: BlockList;
+  sendBlockList?: BlockList;
 }
 
 export interface BindOptions {
@@ -87,6 +91,10 @@ interface SocketState {
   ipv6Only: boolean | undefined;
   recvBufferSize: number | undefined;
   sendBufferSize: number | undefined;
+  /** Datagrams from these addresses are dropped before 'message'. */
+  receiveBlockList: BlockList | undefined;
+  /** Sends and connects to these addresses fail with ERR_IP_BLOCKED. */
+  sendBlockList: BlockList | undefined;
 }
 
 const kState = Symbol('fastdgram state');
@@ -115,6 +123,8 @@ export class Socket extends EventEmitter {
       lookup = options.lookup;
       if (options.recvBufferSize) validateUint32(options.recvBufferSize, 'options.recvBufferSize');
       if (options.sendBufferSize) validateUint32(options.sendBufferSize, 'options.sendBufferSize');
+      if (options.receiveBlockList) validateBlockList(options.receiveBlockList, 'options.receiveBlockList');
+      if (options.sendBlockList) validateBlockList(options.sendBlockList, 'options.sendBlockList');
     }
     const handle = newHandle(type, lookup);
     this.type = type as SocketType;
@@ -130,6 +140,8 @@ export class Socket extends EventEmitter {
       ipv6Only: options?.ipv6Only,
       recvBufferSize: options?.recvBufferSize,
       sendBufferSize: options?.sendBufferSize,
+      receiveBlockList: options?.receiveBlockList || undefined,
+      sendBlockList: options?.sendBlockList || undefined,
     };
     if (options?.signal !== undefined) this.closeOnAbort(options.signal);
   }
@@ -288,6 +300,7 @@ export class Socket extends EventEmitter {
     (state.handle as UdpHandle).lookup(address, (lookupError, ip) => {
       if (!state.handle) return;
       let ex: Error | null = lookupError;
+      if (!ex && isBlocked(state.sendBlockList, ip)) ex = new ERR_IP_BLOCKED(ip);
       if (!ex) {
         const errno = state.handle.connect(ip, port);
         if (errno) ex = exceptionWithHostPort(errno, 'connect', address, port);
@@ -529,6 +542,18 @@ function handleOf(socket: Socket): UdpHandle {
   return socket[kState].handle as UdpHandle;
 }
 
+function validateBlockList(value: unknown, name: string): void {
+  const isBlockList = (BlockList as unknown as { isBlockList?: (v: unknown) => boolean }).isBlockList;
+  const valid = isBlockList ? isBlockList(value) : value instanceof BlockList;
+  if (!valid) throw new ERR_INVALID_ARG_TYPE(name, 'net.BlockList', value);
+}
+
+function isBlocked(list: BlockList | undefined, address: string): boolean {
+  if (!list) return false;
+  const family = isIP(address) === 6 ? 'ipv6' : 'ipv4';
+  return list.check(address, family);
+}
+
 function isObject(value: unknown): value is object {
   return value !== null && typeof value === 'object';
 }
@@ -540,7 +565,10 @@ function healthCheck(socket: Socket): void {
 function startReceiving(socket: Socket): void {
   const state = socket[kState];
   const handle = state.handle as UdpHandle;
-  handle.onmessage = (msg, rinfo) => socket.emit('message', msg, rinfo);
+  handle.onmessage = (msg, rinfo) => {
+    if (isBlocked(state.receiveBlockList, rinfo.address)) return;
+    socket.emit('message', msg, rinfo);
+  };
   handle.onerror = (errno) => socket.emit('error', errnoException(errno, 'recvmsg'));
   handle.recvStart();
   state.receiving = true;
@@ -645,6 +673,10 @@ function doSend(ex: Error | null, socket: Socket, ip: string, list: Uint8Array[]
     return;
   }
   if (!state.handle) return;
+  if (ip && isBlocked(state.sendBlockList, ip)) {
+    if (callback) process.nextTick(callback, new ERR_IP_BLOCKED(ip));
+    return;
+  }
 
   const request: SendRequest = {};
   if (callback) {

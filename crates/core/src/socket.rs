@@ -216,10 +216,11 @@ impl UdpSocket {
         }
     }
 
-    /// `IP_MULTICAST_IF` from an interface address, or `IPV6_MULTICAST_IF`
-    /// from the zone of an IPv6 address (`::%eth1`).
+    /// `IP_MULTICAST_IF` from an IPv4 interface address, or
+    /// `IPV6_MULTICAST_IF` from the zone of an IPv6 address (`::%eth1`). As in
+    /// libuv the address decides which, whatever the socket's family.
     pub fn set_multicast_interface(&self, interface: &str) -> io::Result<()> {
-        match parse_ip(interface, self.family)? {
+        match parse_any_ip(interface)? {
             (IpAddr::V4(ip), _) => self.sock().set_multicast_if_v4(&ip),
             (IpAddr::V6(_), scope_id) => self.sock().set_multicast_if_v6(scope_id),
         }
