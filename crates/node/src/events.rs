@@ -1,9 +1,8 @@
 //! Everything the I/O thread reports to JavaScript goes through one
 //! threadsafe function per socket, as a `NativeEvent`.
 
-use std::collections::HashMap;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use fastdgram_core::{display_address, Batch, Credit, ReceiverEvent};
 use napi::bindgen_prelude::{Buffer, FnArgs, Function, Uint32Array};
@@ -73,15 +72,9 @@ fn to_event_args(event: NativeEvent) -> EventArgs {
 fn batch_args(batch: Batch) -> EventArgs {
     let count = batch.len() as i32;
     let mut meta = Vec::with_capacity(batch.len() * META_WORDS);
-    let mut addresses: Vec<String> = Vec::new();
-    let mut address_index: HashMap<std::net::IpAddr, u32> = HashMap::new();
+    let mut sources = DistinctSources::default();
     for datagram in &batch.datagrams {
-        let index = *address_index
-            .entry(datagram.source.ip())
-            .or_insert_with(|| {
-                addresses.push(display_address(&datagram.source));
-                addresses.len() as u32 - 1
-            });
+        let index = sources.index_of(&datagram.source);
         let port_word = match datagram.source {
             SocketAddr::V4(addr) => u32::from(addr.port()),
             SocketAddr::V6(addr) => u32::from(addr.port()) | IPV6_FLAG,
@@ -89,13 +82,38 @@ fn batch_args(batch: Batch) -> EventArgs {
         meta.extend_from_slice(&[datagram.len, port_word, index]);
     }
     let data = Buffer::from(batch.data);
+    let meta = Uint32Array::new(meta);
     (
         KIND_BATCH,
         count,
         0,
         Some(data),
-        Some(Uint32Array::new(meta)),
-        Some(addresses),
+        Some(meta),
+        Some(sources.texts),
     )
         .into()
+}
+
+/// The source addresses of a batch, each once, as Node prints them. A batch
+/// usually comes from a few peers, so a linear search beats hashing.
+#[derive(Default)]
+struct DistinctSources {
+    /// Address and zone: one peer's link-local address differs per interface.
+    keys: Vec<(IpAddr, u32)>,
+    texts: Vec<String>,
+}
+
+impl DistinctSources {
+    fn index_of(&mut self, source: &SocketAddr) -> u32 {
+        let key = match source {
+            SocketAddr::V4(addr) => (IpAddr::V4(*addr.ip()), 0),
+            SocketAddr::V6(addr) => (IpAddr::V6(*addr.ip()), addr.scope_id()),
+        };
+        if let Some(index) = self.keys.iter().position(|known| *known == key) {
+            return index as u32;
+        }
+        self.keys.push(key);
+        self.texts.push(display_address(source));
+        self.texts.len() as u32 - 1
+    }
 }

@@ -5,7 +5,8 @@
 use std::sync::Arc;
 
 use fastdgram_core::{
-    guess_handle_type as guess, runtime, BindFlags, Family, Receiver, ReceiverLimits, UdpSocket,
+    display_address, guess_handle_type as guess, runtime, BindFlags, Family, Receiver,
+    ReceiverLimits, UdpSocket,
 };
 use napi::bindgen_prelude::{Buffer, Either, Function};
 use napi::threadsafe_function::ThreadsafeFunctionCallMode;
@@ -250,7 +251,7 @@ impl NativeUdp {
         };
         match get(socket) {
             Ok(addr) => Either::A(AddressInfo {
-                address: addr.ip().to_string(),
+                address: display_address(&addr),
                 family: if addr.is_ipv4() { "IPv4" } else { "IPv6" }.to_string(),
                 port: u32::from(addr.port()),
             }),
