@@ -316,7 +316,7 @@ function toText(value: unknown): string {
 }
 
 function toPort(value: unknown): number {
-  return ((value as number) >>> 0) & 0xffff;
+  return (+(value as number) >>> 0) & 0xffff;
 }
 
 function optionalString(value: unknown): string | undefined {

@@ -159,9 +159,11 @@ export class Socket extends EventEmitter {
     this.once('close', () => signal.removeEventListener('abort', onAborted));
   }
 
-  bind(port?: number | BindOptions | null | ((...args: unknown[]) => void), address?: string | (() => void), callback?: () => void): this;
-  bind(...args: unknown[]): this {
-    const [portArg, addressArg] = args;
+  bind(port?: number | BindOptions | null | (() => void), address?: string | (() => void), callback?: () => void): this;
+  // Two declared parameters, as node's (bind.length === 2); the callback is always the last argument.
+  bind(portArg?: unknown, addressArg?: unknown): this {
+    // eslint-disable-next-line prefer-rest-params
+    const args = arguments;
     healthCheck(this);
     const state = this[kState];
     if (state.bindState !== BindState.Unbound) throw new ERR_SOCKET_ALREADY_BOUND();
@@ -332,8 +334,7 @@ export class Socket extends EventEmitter {
   }
 
   // send(msg[, offset, length][, port][, address][, callback]), as node reads its arguments.
-  send(...args: unknown[]): void {
-    let [buffer, offset, length, port, address, callback] = args;
+  send(buffer: unknown, offset?: unknown, length?: unknown, port?: unknown, address?: unknown, callback?: unknown): void {
     let list: Uint8Array[];
     const state = this[kState];
     const connected = state.connectState === ConnectState.Connected;
@@ -382,8 +383,8 @@ export class Socket extends EventEmitter {
     if (list.length === 0) list.push(Buffer.alloc(0));
 
     if (state.bindState !== BindState.Bound) {
-      const retry = [list, port, address, callback];
-      enqueue(this, () => (this.send as (...a: unknown[]) => void)(...retry));
+      const [retryPort, retryAddress, retryCallback] = [port, address, callback];
+      enqueue(this, () => this.send(list, retryPort, retryAddress, retryCallback));
       return;
     }
 
@@ -535,6 +536,12 @@ export class Socket extends EventEmitter {
   getSendQueueCount(): number {
     return handleOf(this).getSendQueueCount();
   }
+}
+
+// Node assigns its methods to the prototype, so they are enumerable
+// (`for...in` over a socket lists them); class methods are not, until now.
+for (const key of Reflect.ownKeys(Socket.prototype)) {
+  if (key !== 'constructor') Object.defineProperty(Socket.prototype, key, { enumerable: true });
 }
 
 /** The handle, or null after close: callers that skip healthCheck fail like node's. */
