@@ -18,6 +18,11 @@ import type { BoundLookup } from './lookup';
 const UV_EBADF = -osConstants.errno.EBADF;
 const UV_EAGAIN = -osConstants.errno.EAGAIN;
 const UV_EINVAL = -osConstants.errno.EINVAL;
+const UV_EMSGSIZE = -osConstants.errno.EMSGSIZE;
+const UV_EISCONN = -osConstants.errno.EISCONN;
+const UV_EDESTADDRREQ = -osConstants.errno.EDESTADDRREQ;
+/** The most buffers one datagram may be gathered from (libuv's IOV_MAX). */
+const IOV_MAX = 1024;
 const INT32_MAX = 2 ** 31 - 1;
 
 export interface RemoteInfo {
@@ -59,10 +64,12 @@ export class UdpHandle {
   private closed = false;
   private referenced = true;
   private receiving = false;
+  private connected = false;
   private readonly pendingSends = new Map<number, PendingSend>();
   private nextSendId = 1;
   private sendQueueSize = 0;
   private sharedHandle: { close(): void } | null = null;
+  private readonly batch = new CurrentBatch();
 
   constructor(family: 4 | 6, lookup: BoundLookup) {
     this.family = family;
@@ -125,15 +132,37 @@ export class UdpHandle {
 
   private startNative(): number {
     const native = this.native as NativeUdp;
-    return native.startReceiving((kind, a, b, data, meta, addresses) => this.onNativeEvent(kind, a, b, data, meta, addresses));
+    return native.startReceiving(
+      (index, errno, data, count, addresses) => this.onDatagram(index, errno, data, count, addresses),
+      (kind, a, b, data, addresses) => this.onNativeEvent(kind, a, b, data, addresses),
+    );
   }
 
-  private onNativeEvent(kind: number, a: number, b: number, data?: Buffer, meta?: Uint32Array, addresses?: string[]): void {
+  /**
+   * One received datagram (or receive error). The native side calls this once
+   * per datagram, each as its own callback from the event loop, so what a
+   * 'message' handler schedules runs before the next datagram, as in node.
+   * A batch's buffer, count and addresses come with its first datagram.
+   */
+  private onDatagram(index: number, errno: number, data?: ArrayBuffer | Buffer, count?: number, addresses?: string): void {
+    if (!this.accepting) return;
+    if (errno) {
+      this.onerror?.(errno);
+      return;
+    }
+    if (data) this.batch.start(data, count as number, addresses as string);
+    this.batch.emit(index, this);
+  }
+
+  /** Send results, and batches and receive errors from the I/O thread (fallback). */
+  private onNativeEvent(kind: number, a: number, b: number, data?: Buffer, addresses?: string): void {
     if (this.closed) return;
     if (kind === KIND_BATCH) {
-      new BatchDelivery(this, data as Buffer, meta as Uint32Array, addresses as string[], a).deliverNext();
+      for (let index = 0; index < a; index++) {
+        this.onDatagram(index, 0, index === 0 ? data : undefined, a, addresses);
+      }
     } else if (kind === KIND_RECEIVE_ERROR) {
-      if (this.receiving) this.onerror?.(a);
+      this.onDatagram(0, a);
     } else if (kind === KIND_SEND_DONE) {
       this.completeSend(a, b);
     }
@@ -152,6 +181,10 @@ export class UdpHandle {
   send(request: SendRequest, list: Uint8Array[], port: number | undefined, ip: string | undefined): number {
     const native = this.native;
     if (!native) return UV_EBADF;
+    // libuv's checks before it sends: a destination exactly when not connected.
+    if (ip !== undefined && this.connected) return UV_EISCONN;
+    if (ip === undefined && !this.connected) return UV_EDESTADDRREQ;
+    if (list.length > IOV_MAX) return UV_EMSGSIZE;
     const data = list.length === 1 ? asBytes(list[0]) : Buffer.concat(list);
     // Later sends queue behind earlier ones to keep their order.
     if (this.pendingSends.size === 0) {
@@ -192,11 +225,15 @@ export class UdpHandle {
       const err = this.ensureBound(this.family);
       if (err) return err;
     }
-    return (this.native as NativeUdp).connect(toText(ip), toPort(port));
+    const err = (this.native as NativeUdp).connect(toText(ip), toPort(port));
+    if (!err) this.connected = true;
+    return err;
   }
 
   disconnect(): number {
-    return this.native ? this.native.disconnect() : UV_EBADF;
+    const err = this.native ? this.native.disconnect() : UV_EBADF;
+    if (!err) this.connected = false;
+    return err;
   }
 
   getsockname(out: AddressOut): number {
@@ -254,8 +291,12 @@ export class UdpHandle {
   }
 
   private membership(group: unknown, interfaceAddress: unknown, join: boolean): number {
-    const groupText = toText(group);
-    const err = this.ensureBound(groupText.includes(':') ? 6 : 4);
+    // Node 24 converts these with String(), so a Symbol is EINVAL, not a TypeError.
+    const groupText = String(group);
+    // libuv parses the group before the implicit bind, which takes its family.
+    const family = isIP(groupText.split('%')[0]);
+    if (family === 0) return UV_EINVAL;
+    const err = this.ensureBound(family as 4 | 6);
     if (err) return err;
     return (this.native as NativeUdp).setMembership(groupText, optionalString(interfaceAddress), join);
   }
@@ -269,7 +310,9 @@ export class UdpHandle {
   }
 
   private sourceMembership(source: string, group: string, interfaceAddress: unknown, join: boolean): number {
-    const err = this.ensureBound(group.includes(':') ? 6 : 4);
+    const family = isIP(group);
+    if (family === 0 || isIP(source) !== family) return UV_EINVAL;
+    const err = this.ensureBound(family as 4 | 6);
     if (err) return err;
     return (this.native as NativeUdp).setSourceMembership(toText(source), toText(group), optionalString(interfaceAddress), join);
   }
@@ -329,41 +372,50 @@ function asBytes(view: ArrayBufferView): Uint8Array {
 }
 
 /**
- * Emits one batch's datagrams one at a time. Each next datagram waits for a
- * microtask, so that what a 'message' handler schedules (process.nextTick,
- * promise callbacks) runs before the next datagram, as it does in node where
- * every datagram is its own callback from the event loop.
+ * The batch whose datagrams are being emitted. Its buffer holds the payloads
+ * back to back, then three u32 words per datagram (length, port | IPv6 flag,
+ * index into the comma-joined source addresses): crates/node/src/encoding.rs.
  */
-class BatchDelivery {
-  private index = 0;
+class CurrentBatch {
+  private bytes: ArrayBuffer = new ArrayBuffer(0);
+  private base = 0;
+  private meta: Uint32Array = new Uint32Array(0);
+  private addresses: string[] = [];
+  private joinedAddresses = '';
+  private nextIndex = 0;
   private offset = 0;
 
-  constructor(
-    private readonly handle: UdpHandle,
-    private readonly data: Buffer,
-    private readonly meta: Uint32Array,
-    private readonly addresses: string[],
-    private readonly count: number,
-  ) {}
+  /** `data` is an ArrayBuffer (JavaScript-thread receive) or a Buffer (I/O thread). */
+  start(data: ArrayBuffer | Buffer, count: number, addresses: string): void {
+    const view = data instanceof ArrayBuffer ? new Uint8Array(data) : data;
+    const metaBytes = count * META_WORDS * 4;
+    this.bytes = view.buffer as ArrayBuffer;
+    this.base = view.byteOffset;
+    this.meta = new Uint32Array(this.bytes, this.base + view.byteLength - metaBytes, count * META_WORDS);
+    // Consecutive batches usually come from the same peers: reuse the strings.
+    if (addresses !== this.joinedAddresses) {
+      this.joinedAddresses = addresses;
+      this.addresses = addresses.split(',');
+    }
+    this.nextIndex = 0;
+    this.offset = this.base;
+  }
 
-  deliverNext = (): void => {
-    if (!this.handle.accepting || this.index >= this.count) return;
-    const word = this.index * META_WORDS;
+  /** Datagrams arrive in order; `index` says which one this is. */
+  emit(index: number, handle: UdpHandle): void {
+    if (index !== this.nextIndex) return;
+    const word = index * META_WORDS;
     const size = this.meta[word];
     const portWord = this.meta[word + 1];
     const start = this.offset;
     this.offset += size;
-    this.index += 1;
+    this.nextIndex += 1;
     const rinfo: RemoteInfo = {
       address: this.addresses[this.meta[word + 2]],
       family: portWord & META_IPV6_FLAG ? 'IPv6' : 'IPv4',
       port: portWord & 0xffff,
       size,
     };
-    try {
-      this.handle.onmessage?.(this.data.subarray(start, start + size), rinfo);
-    } finally {
-      if (this.index < this.count) queueMicrotask(this.deliverNext);
-    }
-  };
+    handle.onmessage?.(Buffer.from(this.bytes, start, size), rinfo);
+  }
 }

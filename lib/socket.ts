@@ -115,16 +115,29 @@ export class Socket extends EventEmitter {
 
   constructor(type: SocketType | SocketOptions, listener?: MessageListener) {
     super();
+    // Each option is read as often and in the order node reads it (getters see it).
     let options: SocketOptions | undefined;
     let lookup: Lookup | undefined;
+    let recvBufferSize: number | undefined;
+    let sendBufferSize: number | undefined;
+    let receiveBlockList: BlockList | undefined;
+    let sendBlockList: BlockList | undefined;
     if (type !== null && typeof type === 'object') {
       options = type;
       type = options.type;
       lookup = options.lookup;
       if (options.recvBufferSize) validateUint32(options.recvBufferSize, 'options.recvBufferSize');
       if (options.sendBufferSize) validateUint32(options.sendBufferSize, 'options.sendBufferSize');
-      if (options.receiveBlockList) validateBlockList(options.receiveBlockList, 'options.receiveBlockList');
-      if (options.sendBlockList) validateBlockList(options.sendBlockList, 'options.sendBlockList');
+      recvBufferSize = options.recvBufferSize;
+      sendBufferSize = options.sendBufferSize;
+      if (options.receiveBlockList) {
+        validateBlockList(options.receiveBlockList, 'options.receiveBlockList');
+        receiveBlockList = options.receiveBlockList;
+      }
+      if (options.sendBlockList) {
+        validateBlockList(options.sendBlockList, 'options.sendBlockList');
+        sendBlockList = options.sendBlockList;
+      }
     }
     const handle = newHandle(type, lookup);
     this.type = type as SocketType;
@@ -138,10 +151,10 @@ export class Socket extends EventEmitter {
       reuseAddr: options?.reuseAddr,
       reusePort: options?.reusePort,
       ipv6Only: options?.ipv6Only,
-      recvBufferSize: options?.recvBufferSize,
-      sendBufferSize: options?.sendBufferSize,
-      receiveBlockList: options?.receiveBlockList || undefined,
-      sendBlockList: options?.sendBlockList || undefined,
+      recvBufferSize,
+      sendBufferSize,
+      receiveBlockList,
+      sendBlockList,
     };
     if (options?.signal !== undefined) this.closeOnAbort(options.signal);
   }

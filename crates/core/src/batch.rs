@@ -46,26 +46,101 @@ impl Batch {
     }
 }
 
-/// Receive slots shared by every socket served by one thread. Allocated on
-/// first use; the pages a small datagram never touches stay unbacked.
+/// The datagrams of one receive call, still in the thread's receive slots:
+/// read them (or copy them out) before the next receive on this thread.
+pub struct BatchView<'a> {
+    scratch: &'a Scratch,
+    count: usize,
+}
+
+impl BatchView<'_> {
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// Sum of the payload lengths.
+    pub fn total_len(&self) -> usize {
+        self.scratch.lens[..self.count]
+            .iter()
+            .map(|&len| len as usize)
+            .sum()
+    }
+
+    /// Each datagram's payload and source, in arrival order.
+    pub fn datagrams(&self) -> impl Iterator<Item = (&[u8], SocketAddr)> {
+        (0..self.count).map(move |index| {
+            let start = index * SLOT_SIZE;
+            let payload = &self.scratch.slots[start..start + self.scratch.lens[index] as usize];
+            (payload, self.scratch.sources[index])
+        })
+    }
+
+    /// Copies the datagrams into an owned batch of exactly their size.
+    pub fn to_batch(&self) -> Batch {
+        let mut data = Vec::with_capacity(self.total_len());
+        let mut datagrams = Vec::with_capacity(self.count);
+        for (payload, source) in self.datagrams() {
+            data.extend_from_slice(payload);
+            datagrams.push(Datagram {
+                len: payload.len() as u32,
+                source,
+            });
+        }
+        Batch { data, datagrams }
+    }
+}
+
+/// Receive slots and their bookkeeping, shared by every socket served by one
+/// thread. Allocated on first use; the pages a small datagram never touches
+/// stay unbacked.
 struct Scratch {
-    buffer: Vec<u8>,
+    slots: Vec<u8>,
+    lens: [u32; BATCH_CAPACITY],
+    sources: [SocketAddr; BATCH_CAPACITY],
+    platform: platform::Headers,
+}
+
+impl Scratch {
+    fn new() -> Box<Scratch> {
+        let mut scratch = Box::new(Scratch {
+            slots: vec![0; BATCH_CAPACITY * SLOT_SIZE],
+            lens: [0; BATCH_CAPACITY],
+            sources: [SocketAddr::from(([0, 0, 0, 0], 0)); BATCH_CAPACITY],
+            platform: platform::Headers::default(),
+        });
+        let Scratch {
+            slots, platform, ..
+        } = &mut *scratch;
+        platform.point_at(slots);
+        scratch
+    }
 }
 
 thread_local! {
-    static SCRATCH: RefCell<Option<Scratch>> = const { RefCell::new(None) };
+    static SCRATCH: RefCell<Option<Box<Scratch>>> = const { RefCell::new(None) };
 }
 
 /// Reads every datagram that is ready on the non-blocking socket `fd`, up to
-/// [`BATCH_CAPACITY`]. Returns `WouldBlock` when none is ready.
-pub(crate) fn receive_batch(fd: RawFd) -> io::Result<Batch> {
+/// [`BATCH_CAPACITY`], and hands them to `f` in place. `WouldBlock` when none
+/// is ready. `f` must not receive on this thread again.
+pub(crate) fn with_received<R>(fd: RawFd, f: impl FnOnce(&BatchView<'_>) -> R) -> io::Result<R> {
     SCRATCH.with(|cell| {
-        let mut slot = cell.borrow_mut();
-        let scratch = slot.get_or_insert_with(|| Scratch {
-            buffer: vec![0; BATCH_CAPACITY * SLOT_SIZE],
-        });
-        platform::receive_into(fd, &mut scratch.buffer)
+        let mut slot = cell
+            .try_borrow_mut()
+            .map_err(|_| io::Error::from(io::ErrorKind::ResourceBusy))?;
+        let scratch = slot.get_or_insert_with(Scratch::new);
+        let count = platform::receive_into(fd, scratch)?;
+        Ok(f(&BatchView { scratch, count }))
     })
+}
+
+/// Like [`with_received`], into an owned batch.
+pub(crate) fn receive_batch(fd: RawFd) -> io::Result<Batch> {
+    with_received(fd, |view| view.to_batch())
 }
 
 fn to_socket_addr(storage: &libc::sockaddr_storage) -> io::Result<SocketAddr> {
@@ -101,47 +176,64 @@ fn to_socket_addr(storage: &libc::sockaddr_storage) -> io::Result<SocketAddr> {
     }
 }
 
-fn copy_out(slots: &[u8], lens: &[usize], sources: Vec<SocketAddr>) -> Batch {
-    let total = lens.iter().sum();
-    let mut data = Vec::with_capacity(total);
-    let mut datagrams = Vec::with_capacity(lens.len());
-    for ((index, &len), source) in lens.iter().enumerate().zip(sources) {
-        let start = index * SLOT_SIZE;
-        data.extend_from_slice(&slots[start..start + len]);
-        datagrams.push(Datagram {
-            len: len as u32,
-            source,
-        });
-    }
-    Batch { data, datagrams }
-}
-
 #[cfg(target_os = "linux")]
 mod platform {
     use super::*;
 
-    /// One `recvmmsg` call fills up to BATCH_CAPACITY slots.
-    pub(super) fn receive_into(fd: RawFd, slots: &mut [u8]) -> io::Result<Batch> {
-        // SAFETY: all-zero sockaddr_storage values are valid.
-        let mut addrs: [libc::sockaddr_storage; BATCH_CAPACITY] = unsafe { std::mem::zeroed() };
-        let mut iovecs: [libc::iovec; BATCH_CAPACITY] = std::array::from_fn(|index| libc::iovec {
-            iov_base: slots[index * SLOT_SIZE..].as_mut_ptr().cast(),
-            iov_len: SLOT_SIZE,
-        });
-        // SAFETY: all-zero mmsghdr values are valid; the pointers are set below.
-        let mut headers: [libc::mmsghdr; BATCH_CAPACITY] = unsafe { std::mem::zeroed() };
-        for (index, header) in headers.iter_mut().enumerate() {
-            header.msg_hdr.msg_name = (&mut addrs[index] as *mut libc::sockaddr_storage).cast();
-            header.msg_hdr.msg_namelen = std::mem::size_of::<libc::sockaddr_storage>() as u32;
-            header.msg_hdr.msg_iov = &mut iovecs[index];
-            header.msg_hdr.msg_iovlen = 1;
+    /// `recvmmsg` headers pointing into the slots, built once per thread.
+    pub(super) struct Headers {
+        addrs: Vec<libc::sockaddr_storage>,
+        iovecs: Vec<libc::iovec>,
+        headers: Vec<libc::mmsghdr>,
+        /// How many headers the last call filled (their name lengths changed).
+        used: usize,
+    }
+
+    impl Default for Headers {
+        fn default() -> Self {
+            // SAFETY: all-zero sockaddr_storage, iovec and mmsghdr values are valid.
+            let zeroed = || unsafe { std::mem::zeroed() };
+            Headers {
+                addrs: (0..BATCH_CAPACITY).map(|_| zeroed()).collect(),
+                iovecs: (0..BATCH_CAPACITY)
+                    .map(|_| unsafe { std::mem::zeroed() })
+                    .collect(),
+                headers: (0..BATCH_CAPACITY)
+                    .map(|_| unsafe { std::mem::zeroed() })
+                    .collect(),
+                used: BATCH_CAPACITY,
+            }
         }
-        // SAFETY: every header points at live iovecs, slots and address storage
-        // owned by this frame or by `slots`, each large enough for what it describes.
+    }
+
+    impl Headers {
+        pub(super) fn point_at(&mut self, slots: &mut [u8]) {
+            for index in 0..BATCH_CAPACITY {
+                self.iovecs[index] = libc::iovec {
+                    iov_base: slots[index * SLOT_SIZE..].as_mut_ptr().cast(),
+                    iov_len: SLOT_SIZE,
+                };
+                let header = &mut self.headers[index].msg_hdr;
+                header.msg_name = (&mut self.addrs[index] as *mut libc::sockaddr_storage).cast();
+                header.msg_iov = &mut self.iovecs[index];
+                header.msg_iovlen = 1;
+            }
+        }
+    }
+
+    /// One `recvmmsg` call fills up to BATCH_CAPACITY slots.
+    pub(super) fn receive_into(fd: RawFd, scratch: &mut Scratch) -> io::Result<usize> {
+        let platform = &mut scratch.platform;
+        for header in &mut platform.headers[..platform.used] {
+            header.msg_hdr.msg_namelen = std::mem::size_of::<libc::sockaddr_storage>() as u32;
+        }
+        // SAFETY: every header points at this scratch's iovecs, slots and
+        // address storage (set up by point_at, never moved since: all live in
+        // heap allocations owned by the boxed scratch).
         let count = unsafe {
             libc::recvmmsg(
                 fd,
-                headers.as_mut_ptr(),
+                platform.headers.as_mut_ptr(),
                 BATCH_CAPACITY as u32,
                 libc::MSG_DONTWAIT,
                 std::ptr::null_mut(),
@@ -151,16 +243,12 @@ mod platform {
             return Err(io::Error::last_os_error());
         }
         let count = count as usize;
-        let lens: Vec<usize> = headers[..count]
-            .iter()
-            .map(|h| h.msg_len as usize)
-            .collect();
-        let sources = headers[..count]
-            .iter()
-            .zip(addrs.iter())
-            .map(|(_, storage)| to_socket_addr(storage))
-            .collect::<io::Result<Vec<_>>>()?;
-        Ok(copy_out(slots, &lens, sources))
+        platform.used = count.max(1);
+        for index in 0..count {
+            scratch.lens[index] = platform.headers[index].msg_len;
+            scratch.sources[index] = to_socket_addr(&platform.addrs[index])?;
+        }
+        Ok(count)
     }
 }
 
@@ -170,29 +258,35 @@ mod platform {
     use std::mem::MaybeUninit;
     use std::os::fd::BorrowedFd;
 
+    #[derive(Default)]
+    pub(super) struct Headers;
+
+    impl Headers {
+        pub(super) fn point_at(&mut self, _slots: &mut [u8]) {}
+    }
+
     /// Portable fallback: one `recvfrom` per datagram until the socket is empty.
-    pub(super) fn receive_into(fd: RawFd, slots: &mut [u8]) -> io::Result<Batch> {
+    pub(super) fn receive_into(fd: RawFd, scratch: &mut Scratch) -> io::Result<usize> {
         // SAFETY: fd is open for the duration of this call (the caller holds the socket).
         let socket = socket2::SockRef::from(unsafe { &BorrowedFd::borrow_raw(fd) });
-        let mut lens = Vec::new();
-        let mut sources = Vec::new();
-        while lens.len() < BATCH_CAPACITY {
-            let slot = &mut slots[lens.len() * SLOT_SIZE..(lens.len() + 1) * SLOT_SIZE];
+        let mut count = 0;
+        while count < BATCH_CAPACITY {
+            let slot = &mut scratch.slots[count * SLOT_SIZE..(count + 1) * SLOT_SIZE];
             // SAFETY: u8 and MaybeUninit<u8> have the same layout; recv only writes.
             let slot: &mut [MaybeUninit<u8>] =
                 unsafe { &mut *(slot as *mut [u8] as *mut [MaybeUninit<u8>]) };
             match socket.recv_from(slot) {
                 Ok((len, addr)) => {
-                    lens.push(len);
-                    sources.push(
-                        addr.as_socket()
-                            .ok_or_else(|| io::Error::from(io::ErrorKind::InvalidData))?,
-                    );
+                    scratch.lens[count] = len as u32;
+                    scratch.sources[count] = addr
+                        .as_socket()
+                        .ok_or_else(|| io::Error::from(io::ErrorKind::InvalidData))?;
+                    count += 1;
                 }
-                Err(err) if err.kind() == io::ErrorKind::WouldBlock && !lens.is_empty() => break,
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock && count > 0 => break,
                 Err(err) => return Err(err),
             }
         }
-        Ok(copy_out(slots, &lens, sources))
+        Ok(count)
     }
 }

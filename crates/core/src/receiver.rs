@@ -10,7 +10,7 @@ use tokio::io::Interest;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
-use crate::batch::{receive_batch, Batch};
+use crate::batch::Batch;
 use crate::runtime::runtime;
 use crate::socket::UdpSocket;
 
@@ -157,21 +157,11 @@ where
 
 /// Waits until the socket is readable (or has a pending error) and drains it.
 async fn next_batch(socket: &UdpSocket) -> io::Result<Batch> {
-    let fd = socket.as_raw_fd();
+    let reactor = socket.reactor(Interest::READABLE | Interest::WRITABLE)?;
     loop {
-        let ready = socket
-            .io()
-            .ready(Interest::READABLE | Interest::ERROR)
-            .await?;
-        // tokio's try_io checks readiness for one interest only (a combined
-        // interest never matches), so pick the one that fired.
-        let fired = match ready.is_readable() {
-            true => Interest::READABLE,
-            false => Interest::ERROR,
-        };
-        match socket.io().try_io(fired, || receive_batch(fd)) {
-            Err(err) if err.kind() == io::ErrorKind::WouldBlock => continue,
-            result => return result,
+        let mut ready = reactor.ready(Interest::READABLE | Interest::ERROR).await?;
+        if let Ok(result) = ready.try_io(|_| socket.try_receive_batch()) {
+            return result;
         }
     }
 }

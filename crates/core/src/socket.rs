@@ -3,10 +3,15 @@
 use std::io::{self, IoSlice};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::{Mutex, OnceLock};
+
+use tokio::io::unix::AsyncFd;
+use tokio::io::Interest;
 
 use socket2::{Domain, Protocol, SockAddr, SockRef, Socket, Type};
 
 use crate::address::{parse_ip, parse_socket_addr, Family};
+use crate::batch::{receive_batch, with_received, Batch, BatchView};
 use crate::runtime::runtime;
 
 /// How to bind: the flags of Node's `socket.bind()` and `createSocket()`.
@@ -17,11 +22,21 @@ pub struct BindFlags {
     pub ipv6_only: bool,
 }
 
-/// A non-blocking UDP socket registered with the fastdgram I/O runtime.
+/// A non-blocking UDP socket. It is registered with the I/O runtime only
+/// when something needs to wait on it there (an asynchronous send, the
+/// I/O-thread receiver), so that a socket whose readiness comes from another
+/// event loop does not also wake the runtime's thread.
 #[derive(Debug)]
 pub struct UdpSocket {
-    io: tokio::net::UdpSocket,
+    /// Declared before `socket`: dropped (deregistered) before it closes.
+    reactor: OnceLock<AsyncFd<RawFd>>,
+    registering: Mutex<()>,
+    socket: Socket,
     family: Family,
+}
+
+fn as_socket_addr(addr: SockAddr) -> io::Result<SocketAddr> {
+    addr.as_socket().ok_or_else(einval)
 }
 
 fn einval() -> io::Error {
@@ -113,9 +128,33 @@ impl UdpSocket {
 
     fn register(socket: Socket, family: Family) -> io::Result<UdpSocket> {
         socket.set_nonblocking(true)?;
+        Ok(UdpSocket {
+            reactor: OnceLock::new(),
+            registering: Mutex::new(()),
+            socket,
+            family,
+        })
+    }
+
+    /// The socket's registration with the I/O runtime, made on first use
+    /// with `interest` (later callers get the first registration).
+    pub(crate) fn reactor(&self, interest: Interest) -> io::Result<&AsyncFd<RawFd>> {
+        if let Some(reactor) = self.reactor.get() {
+            return Ok(reactor);
+        }
+        let _registering = self
+            .registering
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(reactor) = self.reactor.get() {
+            return Ok(reactor);
+        }
         let _context = runtime()?.enter();
-        let io = tokio::net::UdpSocket::from_std(socket.into())?;
-        Ok(UdpSocket { io, family })
+        // SAFETY: the descriptor stays open as long as the registration: it is
+        // closed by `socket`, which is declared (so dropped) after `reactor`.
+        let reactor = unsafe { AsyncFd::register_with_interest(self.socket.as_raw_fd(), interest) }
+            .map_err(io::Error::from)?;
+        Ok(self.reactor.get_or_init(|| reactor))
     }
 
     pub fn family(&self) -> Family {
@@ -123,19 +162,15 @@ impl UdpSocket {
     }
 
     fn sock(&self) -> SockRef<'_> {
-        SockRef::from(&self.io)
-    }
-
-    pub(crate) fn io(&self) -> &tokio::net::UdpSocket {
-        &self.io
+        SockRef::from(&self.socket)
     }
 
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.io.local_addr()
+        as_socket_addr(self.socket.local_addr()?)
     }
 
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.io.peer_addr()
+        as_socket_addr(self.socket.peer_addr()?)
     }
 
     pub fn connect(&self, ip: &str, port: u16) -> io::Result<()> {
@@ -151,7 +186,7 @@ impl UdpSocket {
         unspec.sa_family = libc::AF_UNSPEC as libc::sa_family_t;
         let len = std::mem::size_of::<libc::sockaddr>() as libc::socklen_t;
         // SAFETY: unspec is a valid sockaddr of `len` bytes.
-        let rc = unsafe { libc::connect(self.io.as_raw_fd(), &unspec, len) };
+        let rc = unsafe { libc::connect(self.socket.as_raw_fd(), &unspec, len) };
         match rc {
             0 => Ok(()),
             _ => match io::Error::last_os_error() {
@@ -175,11 +210,34 @@ impl UdpSocket {
         }
     }
 
-    /// Sends one datagram, waiting until the socket can take it.
+    /// Reads every datagram ready now (up to one batch) without waiting:
+    /// `WouldBlock` when none is. For callers that learn of readiness from
+    /// their own event loop rather than from [`Receiver`](crate::Receiver).
+    pub fn try_receive_batch(&self) -> io::Result<Batch> {
+        receive_batch(self.socket.as_raw_fd())
+    }
+
+    /// Like [`try_receive_batch`](Self::try_receive_batch), but hands `f` the
+    /// datagrams where they were received, for callers that copy them
+    /// somewhere of their own (one copy instead of two). `f` must not receive
+    /// on this thread again.
+    pub fn try_receive_with<R>(&self, f: impl FnOnce(&BatchView<'_>) -> R) -> io::Result<R> {
+        with_received(self.socket.as_raw_fd(), f)
+    }
+
+    /// Sends one datagram, waiting (on the I/O runtime) until the socket can take it.
     pub async fn send(&self, data: &[u8], to: Option<SocketAddr>) -> io::Result<usize> {
-        match to {
-            Some(addr) => self.io.send_to(data, addr).await,
-            None => self.io.send(data).await,
+        let reactor = self.reactor(Interest::WRITABLE)?;
+        let to = to.map(SockAddr::from);
+        loop {
+            let mut ready = reactor.writable().await?;
+            let sent = ready.try_io(|_| match &to {
+                Some(addr) => self.socket.send_to(data, addr),
+                None => self.socket.send(data),
+            });
+            if let Ok(result) = sent {
+                return result;
+            }
         }
     }
 
@@ -294,7 +352,7 @@ impl UdpSocket {
         // SAFETY: request is a valid group_source_req of the size given.
         let rc = unsafe {
             libc::setsockopt(
-                self.io.as_raw_fd(),
+                self.socket.as_raw_fd(),
                 libc::IPPROTO_IPV6,
                 option,
                 (&request as *const libc::group_source_req).cast(),
@@ -327,7 +385,7 @@ impl UdpSocket {
     }
 
     pub fn as_raw_fd(&self) -> RawFd {
-        self.io.as_raw_fd()
+        self.socket.as_raw_fd()
     }
 }
 
@@ -503,6 +561,32 @@ mod tests {
         assert_eq!(&buf[..n], b"e");
         sender.disconnect().unwrap();
         assert!(sender.peer_addr().is_err());
+    }
+
+    #[test]
+    fn try_receive_batch_drains_what_is_ready_then_would_block() {
+        let socket = loopback(Family::V6);
+        let port = socket.local_addr().unwrap().port();
+        let sender = std::net::UdpSocket::bind("[::1]:0").unwrap();
+        for payload in [&b"one"[..], b"", b"three"] {
+            sender.send_to(payload, ("::1", port)).unwrap();
+        }
+        let mut received = Vec::new();
+        for _ in 0..100 {
+            match socket.try_receive_batch() {
+                Ok(batch) => received.extend(batch.payloads().map(<[u8]>::to_vec)),
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock && received.len() == 3 => break,
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                    std::thread::sleep(std::time::Duration::from_millis(5))
+                }
+                Err(err) => panic!("{err}"),
+            }
+        }
+        assert_eq!(received, vec![b"one".to_vec(), vec![], b"three".to_vec()]);
+        assert_eq!(
+            socket.try_receive_batch().unwrap_err().kind(),
+            io::ErrorKind::WouldBlock
+        );
     }
 
     #[test]

@@ -3,7 +3,10 @@
 //! `lib/` builds node's error objects from them), and hands received batches
 //! to JavaScript. No socket logic lives here.
 
+mod encoding;
 mod events;
+mod poll;
 mod udp;
+mod uv;
 
 pub use udp::{guess_handle_type, NativeUdp};

@@ -8,21 +8,44 @@ use fastdgram_core::{
     display_address, guess_handle_type as guess, runtime, BindFlags, Family, Receiver,
     ReceiverLimits, UdpSocket,
 };
-use napi::bindgen_prelude::{Buffer, Either, Function};
+use napi::bindgen_prelude::{Buffer, Either, Function, JsValue, Unknown};
 use napi::threadsafe_function::ThreadsafeFunctionCallMode;
 use napi::{Env, Result};
 use napi_derive::napi;
 
 use crate::events::{build_events_fn, errno_of, EventsFn, NativeEvent};
+use crate::poll::{is_watched_by_loop, PollReceiver};
 
-const EBADF: i32 = -9;
-const EINVAL: i32 = -22;
+const EBADF: i32 = -libc::EBADF;
+const EINVAL: i32 = -libc::EINVAL;
+const EEXIST: i32 = -libc::EEXIST;
 
 /// Bind flags as the wrapper passes them: libuv's values for the two that
 /// node also hands to a cluster primary, and a free bit for reusePort.
 const FLAG_IPV6_ONLY: u32 = 1;
 const FLAG_REUSE_ADDR: u32 = 4;
 const FLAG_REUSE_PORT: u32 = 1 << 16;
+
+/// Where received datagrams come from: libuv's loop on the JavaScript
+/// thread, or (where libuv cannot be reached) the shared I/O thread.
+enum Receiving {
+    Poll(PollReceiver),
+    Thread(Receiver),
+}
+
+fn start_thread_receiver(
+    socket: Arc<UdpSocket>,
+    events: Arc<EventsFn>,
+) -> std::io::Result<Receiver> {
+    Receiver::start(socket, ReceiverLimits::default(), move |event, credit| {
+        let status = events.call(
+            NativeEvent::Received(event, credit),
+            ThreadsafeFunctionCallMode::NonBlocking,
+        );
+        // Closing: the JavaScript environment (a worker, say) is going away.
+        status != napi::Status::Closing
+    })
+}
 
 #[napi(object)]
 pub struct AddressInfo {
@@ -34,7 +57,7 @@ pub struct AddressInfo {
 #[napi]
 pub struct NativeUdp {
     socket: Option<Arc<UdpSocket>>,
-    receiver: Option<Receiver>,
+    receiving: Option<Receiving>,
     events: Option<Arc<EventsFn>>,
     referenced: bool,
 }
@@ -62,7 +85,7 @@ fn created(result: std::io::Result<UdpSocket>) -> Either<NativeUdp, i32> {
     match result {
         Ok(socket) => Either::A(NativeUdp {
             socket: Some(Arc::new(socket)),
-            receiver: None,
+            receiving: None,
             events: None,
             referenced: true,
         }),
@@ -127,11 +150,16 @@ impl NativeUdp {
     }
 
     /// Adopts `fd`, which must be a UDP socket; from now on closing this
-    /// object closes `fd`.
+    /// object closes `fd`. `EEXIST` if another socket of this process (a
+    /// `node:dgram` one, say) still watches it, as libuv reports.
     #[napi]
-    pub fn open(fd: i32) -> Either<NativeUdp, i32> {
+    pub fn open(env: Env, fd: i32) -> Either<NativeUdp, i32> {
         if guess(fd) != fastdgram_core::HandleType::Udp {
             return Either::B(EINVAL);
+        }
+        // SAFETY: called from JavaScript, on env's thread.
+        if unsafe { is_watched_by_loop(env.raw(), fd) } == Some(true) {
+            return Either::B(EEXIST);
         }
         // SAFETY: fd is an open UDP socket (checked above) that the caller
         // hands over, as with libuv's uv_udp_open.
@@ -159,14 +187,21 @@ impl NativeUdp {
         }
     }
 
-    /// Starts delivering batches, receive errors and asynchronous send
-    /// results to `on_event(kind, a, b, data, meta, addresses)`.
+    /// Starts receiving: `on_datagram(index, errno, data?, count?, addresses?)`
+    /// per datagram (a batch's buffer, count and addresses come with its
+    /// first datagram; see `encoding`), and `on_event(kind, a, b, ...)` for asynchronous send
+    /// results — and for whole batches when libuv cannot be reached and the
+    /// I/O thread receives instead.
     #[napi]
     pub fn start_receiving(
         &mut self,
         env: Env,
         #[napi(
-            ts_arg_type = "(kind: number, a: number, b: number, data?: Buffer, meta?: Uint32Array, addresses?: string[]) => void"
+            ts_arg_type = "(index: number, errno: number, data?: ArrayBuffer, count?: number, addresses?: string) => void"
+        )]
+        on_datagram: Function<'_, Unknown<'_>, ()>,
+        #[napi(
+            ts_arg_type = "(kind: number, a: number, b: number, data?: Buffer, addresses?: string) => void"
         )]
         on_event: Function<'_, crate::events::EventArgs, ()>,
     ) -> Result<i32> {
@@ -175,44 +210,49 @@ impl NativeUdp {
             None => return Ok(EBADF),
         };
         let events = Arc::new(build_events_fn(on_event)?);
-        if !self.referenced {
-            set_referenced(&env, &events, false)?;
-        }
-        let sink_events = events.clone();
-        let receiver = Receiver::start(socket, ReceiverLimits::default(), move |event, credit| {
-            let status = sink_events.call(
-                NativeEvent::Received(event, credit),
-                ThreadsafeFunctionCallMode::NonBlocking,
-            );
-            // Closing: the JavaScript environment (a worker, say) is going away.
-            status != napi::Status::Closing
-        });
-        match receiver {
-            Ok(receiver) => {
-                self.receiver = Some(receiver);
-                self.events = Some(events);
-                Ok(0)
+        // SAFETY: called from JavaScript, so on env's thread, with a function of env.
+        let polled = unsafe { PollReceiver::start(env.raw(), socket.clone(), on_datagram.raw()) };
+        let receiving = match polled {
+            Some(Ok(poll)) => {
+                poll.set_referenced(self.referenced);
+                // Send results only: the poll handle is what keeps the loop alive.
+                set_referenced(&env, &events, false)?;
+                Receiving::Poll(poll)
             }
-            Err(err) => Ok(errno_of(&err)),
-        }
+            Some(Err(err)) => return Ok(errno_of(&err)),
+            None => {
+                set_referenced(&env, &events, self.referenced)?;
+                match start_thread_receiver(socket, events.clone()) {
+                    Ok(receiver) => Receiving::Thread(receiver),
+                    Err(err) => return Ok(errno_of(&err)),
+                }
+            }
+        };
+        self.receiving = Some(receiving);
+        self.events = Some(events);
+        Ok(0)
     }
 
     /// Keeps the process alive while the socket is open (the default).
     #[napi(js_name = "ref")]
     pub fn reference(&mut self, env: Env) -> Result<()> {
-        self.referenced = true;
-        match &self.events {
-            Some(events) => set_referenced(&env, events, true),
-            None => Ok(()),
-        }
+        self.set_referenced(&env, true)
     }
 
     #[napi]
     pub fn unref(&mut self, env: Env) -> Result<()> {
-        self.referenced = false;
-        match &self.events {
-            Some(events) => set_referenced(&env, events, false),
-            None => Ok(()),
+        self.set_referenced(&env, false)
+    }
+
+    fn set_referenced(&mut self, env: &Env, referenced: bool) -> Result<()> {
+        self.referenced = referenced;
+        match (&self.receiving, &self.events) {
+            (Some(Receiving::Poll(poll)), _) => {
+                poll.set_referenced(referenced);
+                Ok(())
+            }
+            (Some(Receiving::Thread(_)), Some(events)) => set_referenced(env, events, referenced),
+            _ => Ok(()),
         }
     }
 
@@ -224,8 +264,10 @@ impl NativeUdp {
     /// Stops receiving and closes the file descriptor before returning.
     #[napi]
     pub fn close(&mut self) {
-        if let Some(receiver) = self.receiver.take() {
-            receiver.stop();
+        match self.receiving.take() {
+            Some(Receiving::Poll(poll)) => poll.close(),
+            Some(Receiving::Thread(receiver)) => receiver.stop(),
+            None => {}
         }
         self.socket = None;
         self.events = None;

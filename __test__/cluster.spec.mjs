@@ -1,0 +1,41 @@
+// Parity: dgram sockets in cluster workers. A cluster program
+// (fixtures/cluster-udp.mjs) runs as a child process, once with workers using
+// node:dgram and once with fastdgram; the primary's observations must match.
+import test from 'ava';
+import { implSpecifier, parity, runFixture } from './fixtures/udp.mjs';
+
+async function runCluster(t, mode) {
+  t.timeout(90000);
+  const { expected } = await parity(t, async (_dgram, implName) => {
+    const run = await runFixture('cluster-udp.mjs', [implSpecifier(implName), mode], { timeout: 30000 });
+    if (run.result === undefined) return { noResult: { exitCode: run.exitCode, signal: run.signal, timedOut: run.timedOut, stderr: run.stderr } };
+    return run.result;
+  });
+  t.is(expected.watchdog, undefined, 'the cluster program finished in time with node:dgram');
+  return expected;
+}
+
+test.serial('cluster, exclusive: false (default): two workers bind the same port without reuseAddr through the primary; every datagram reaches one of them; closing in one worker keeps the other receiving', async (t) => {
+  const r = await runCluster(t, 'shared');
+  t.is(r.traffic1.missing, 0);
+  t.is(r.traffic1.unique, 200);
+  t.true(r.traffic2.allToB);
+  t.deepEqual(r.fromWorkers.map((f) => f.port), ['P', 'P']);
+  t.is(r.clusterListening.length, 2);
+});
+
+test.serial('cluster, exclusive: true: the second worker gets EADDRINUSE as an error event; the primary sees no cluster listening event', async (t) => {
+  const r = await runCluster(t, 'exclusive');
+  t.is(r.workers.B.find((e) => e.type === 'error').error.code, 'EADDRINUSE');
+  t.deepEqual(r.clusterListening, []);
+});
+
+test.serial('cluster, shared bind failing in the primary (port held there): each worker gets an error event EADDRINUSE with syscall bind', async (t) => {
+  const r = await runCluster(t, 'shared-conflict');
+  t.true(['A', 'B'].every((w) => r.workers[w].some((e) => e.type === 'error' && e.error.code === 'EADDRINUSE')));
+});
+
+test.serial('cluster, two workers binding port 0 (not exclusive) share one socket: the same ephemeral port', async (t) => {
+  const r = await runCluster(t, 'shared-port0');
+  t.deepEqual(r.port0, { bothBound: true, samePort: true });
+});

@@ -1,0 +1,90 @@
+//! How a batch of received datagrams crosses into JavaScript: one buffer
+//! holding the payloads back to back, then (at a 4-byte boundary) three
+//! little-endian u32 words per datagram — length, port with the IPv6 flag in
+//! bit 16, index of its source address — and, beside the buffer, the batch's
+//! distinct source addresses joined by commas (a batch usually has one).
+
+use std::net::{IpAddr, SocketAddr};
+
+use fastdgram_core::display_address;
+
+pub const META_WORDS: usize = 3;
+const IPV6_FLAG: u32 = 1 << 16;
+
+/// Bytes an encoded batch takes.
+pub fn encoded_len(payload_bytes: usize, count: usize) -> usize {
+    payload_bytes.next_multiple_of(4) + count * META_WORDS * 4
+}
+
+/// Writes the datagrams, whose payloads total `payload_bytes`, into `out`
+/// (of exactly `encoded_len` bytes) and returns the joined source addresses.
+pub fn encode<'a>(
+    datagrams: impl Iterator<Item = (&'a [u8], SocketAddr)>,
+    payload_bytes: usize,
+    out: &mut [u8],
+) -> String {
+    let (payloads, rest) = out.split_at_mut(payload_bytes);
+    let meta_start = payload_bytes.next_multiple_of(4) - payload_bytes;
+    let mut meta = rest[meta_start..].chunks_exact_mut(4);
+    let mut sources = DistinctSources::default();
+    let mut offset = 0;
+    for (payload, source) in datagrams {
+        payloads[offset..offset + payload.len()].copy_from_slice(payload);
+        offset += payload.len();
+        let port_word = match source {
+            SocketAddr::V4(addr) => u32::from(addr.port()),
+            SocketAddr::V6(addr) => u32::from(addr.port()) | IPV6_FLAG,
+        };
+        for word in [payload.len() as u32, port_word, sources.index_of(&source)] {
+            if let Some(slot) = meta.next() {
+                slot.copy_from_slice(&word.to_le_bytes());
+            }
+        }
+    }
+    sources.texts.join(",")
+}
+
+/// The source addresses of a batch, each once, as Node prints them. A batch
+/// usually comes from a few peers, so a linear search beats hashing.
+#[derive(Default)]
+struct DistinctSources {
+    /// Address and zone: one peer's link-local address differs per interface.
+    keys: Vec<(IpAddr, u32)>,
+    texts: Vec<String>,
+}
+
+impl DistinctSources {
+    fn index_of(&mut self, source: &SocketAddr) -> u32 {
+        let key = match source {
+            SocketAddr::V4(addr) => (IpAddr::V4(*addr.ip()), 0),
+            SocketAddr::V6(addr) => (IpAddr::V6(*addr.ip()), addr.scope_id()),
+        };
+        if let Some(index) = self.keys.iter().position(|known| *known == key) {
+            return index as u32;
+        }
+        self.keys.push(key);
+        self.texts.push(display_address(source));
+        self.texts.len() as u32 - 1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lays_out_payloads_then_aligned_metadata() {
+        let a: SocketAddr = "127.0.0.1:1000".parse().unwrap();
+        let b: SocketAddr = "[::1]:2000".parse().unwrap();
+        let datagrams = [(&b"abc"[..], a), (&b""[..], b), (&b"de"[..], a)];
+        let mut out = vec![0u8; encoded_len(5, 3)];
+        let addresses = encode(datagrams.iter().copied(), 5, &mut out);
+        assert_eq!(addresses, "127.0.0.1,::1");
+        assert_eq!(&out[..5], b"abcde");
+        let words: Vec<u32> = out[8..]
+            .chunks_exact(4)
+            .map(|w| u32::from_le_bytes(w.try_into().unwrap()))
+            .collect();
+        assert_eq!(words, vec![3, 1000, 0, 0, 2000 | IPV6_FLAG, 1, 2, 1000, 0]);
+    }
+}

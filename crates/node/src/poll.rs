@@ -1,0 +1,453 @@
+//! Receiving on the JavaScript thread: libuv (Node's own event loop) says
+//! when the socket is readable, and the datagrams go to JavaScript with no
+//! thread hop — one `recvmmsg` per batch, then one `napi_make_callback` per
+//! datagram, so that `process.nextTick` and promise callbacks scheduled by a
+//! 'message' handler run before the next datagram, exactly as in node.
+//! Nothing is queued natively: while JavaScript is busy, the kernel's receive
+//! buffer holds (and past its size, drops) the excess.
+
+use std::cell::Cell;
+use std::ffi::{c_int, c_void};
+use std::io;
+use std::ptr;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use fastdgram_core::{BatchView, UdpSocket};
+use napi::bindgen_prelude::ToNapiValue;
+use napi::sys;
+
+use crate::encoding::{encode, encoded_len};
+use crate::events::errno_of;
+use crate::uv::{libuv, Libuv, UvHandle, UV_READABLE};
+
+/// Batches read per readiness callback before libuv serves other handles
+/// (libuv itself reads at most 32 datagrams per wake-up).
+const BATCHES_PER_WAKE: usize = 4;
+
+struct PollState {
+    uv: &'static Libuv,
+    env: sys::napi_env,
+    /// Memory of the `uv_poll_t`, u64-aligned; freed only after `uv_close`
+    /// has called back.
+    handle: Box<[u64]>,
+    socket: Cell<Option<Arc<UdpSocket>>>,
+    callback: Cell<sys::napi_ref>,
+    context: Cell<sys::napi_async_context>,
+    closed: Cell<bool>,
+}
+
+/// A socket's JavaScript-thread receiver. Dropping it without `close` leaks
+/// nothing but keeps receiving; `NativeUdp` always closes it.
+pub struct PollReceiver {
+    state: Rc<PollState>,
+}
+
+impl PollState {
+    fn handle_ptr(&self) -> *mut UvHandle {
+        self.handle.as_ptr() as *mut UvHandle
+    }
+
+    fn socket(&self) -> Option<Arc<UdpSocket>> {
+        let socket = self.socket.take();
+        self.socket.set(socket.clone());
+        socket
+    }
+}
+
+impl PollReceiver {
+    /// Starts polling `socket` on the loop of `env`, calling `on_datagram`
+    /// `(index, errno, data?, meta?, addresses?)` per datagram (or receive
+    /// error). `None` when libuv cannot be reached from here.
+    ///
+    /// # Safety
+    /// `env` must be the environment of the calling (JavaScript) thread and
+    /// `on_datagram` a function value of it.
+    pub unsafe fn start(
+        env: sys::napi_env,
+        socket: Arc<UdpSocket>,
+        on_datagram: sys::napi_value,
+    ) -> Option<io::Result<PollReceiver>> {
+        let uv = libuv()?;
+        Some(unsafe { Self::start_with(uv, env, socket, on_datagram) })
+    }
+
+    unsafe fn start_with(
+        uv: &'static Libuv,
+        env: sys::napi_env,
+        socket: Arc<UdpSocket>,
+        on_datagram: sys::napi_value,
+    ) -> io::Result<PollReceiver> {
+        let words = uv.poll_handle_size().div_ceil(8);
+        let fd = socket.as_raw_fd();
+        let state = Rc::new(PollState {
+            uv,
+            env,
+            handle: vec![0u64; words].into_boxed_slice(),
+            socket: Cell::new(Some(socket)),
+            callback: Cell::new(ptr::null_mut()),
+            context: Cell::new(ptr::null_mut()),
+            closed: Cell::new(false),
+        });
+        unsafe {
+            let mut uv_loop = ptr::null_mut();
+            napi_ok(sys::napi_get_uv_event_loop(env, &mut uv_loop))?;
+            let mut callback = ptr::null_mut();
+            napi_ok(sys::napi_create_reference(
+                env,
+                on_datagram,
+                1,
+                &mut callback,
+            ))?;
+            state.callback.set(callback);
+            state.context.set(async_context(env)?);
+            uv_ok((uv.poll_init_socket)(
+                uv_loop.cast(),
+                state.handle_ptr(),
+                fd,
+            ))?;
+            // The handle owns one reference, given back in on_closed.
+            (uv.handle_set_data)(
+                state.handle_ptr(),
+                Rc::into_raw(state.clone()) as *mut c_void,
+            );
+            // So does the cleanup hook, given back when it runs or is removed.
+            let hook_arg = Rc::into_raw(state.clone()) as *mut c_void;
+            napi_ok(sys::napi_add_env_cleanup_hook(
+                env,
+                Some(on_env_cleanup),
+                hook_arg,
+            ))?;
+            let receiver = PollReceiver { state };
+            if let Err(err) = uv_ok((uv.poll_start)(
+                receiver.state.handle_ptr(),
+                UV_READABLE,
+                on_poll,
+            )) {
+                receiver.close();
+                return Err(err);
+            }
+            Ok(receiver)
+        }
+    }
+
+    pub fn set_referenced(&self, referenced: bool) {
+        if self.state.closed.get() {
+            return;
+        }
+        let handle = self.state.handle_ptr();
+        // SAFETY: the handle is initialised and not closed.
+        unsafe {
+            match referenced {
+                true => (self.state.uv.reference)(handle),
+                false => (self.state.uv.unreference)(handle),
+            }
+        }
+    }
+
+    /// Stops receiving and lets go of the socket now; the handle's memory
+    /// goes once libuv has closed it. Safe to call more than once.
+    pub fn close(&self) {
+        let state = &self.state;
+        if state.closed.replace(true) {
+            return;
+        }
+        // SAFETY: on the JavaScript thread that owns env; the hook argument is
+        // the pointer registered in start_with, whose reference is reclaimed
+        // here because removing the hook means it will never run.
+        unsafe {
+            let hook_arg = Rc::as_ptr(state) as *mut c_void;
+            if sys::napi_remove_env_cleanup_hook(state.env, Some(on_env_cleanup), hook_arg)
+                == sys::Status::napi_ok
+            {
+                drop(Rc::from_raw(hook_arg as *const PollState));
+            }
+        }
+        shut(state);
+    }
+}
+
+/// Stops the poll, releases the JavaScript references and starts closing the
+/// libuv handle.
+fn shut(state: &PollState) {
+    state.closed.set(true);
+    state.socket.take();
+    // SAFETY: on the JavaScript thread; each pointer is used once (replaced by null).
+    unsafe {
+        let callback = state.callback.replace(ptr::null_mut());
+        if !callback.is_null() {
+            sys::napi_delete_reference(state.env, callback);
+        }
+        let context = state.context.replace(ptr::null_mut());
+        if !context.is_null() {
+            sys::napi_async_destroy(state.env, context);
+        }
+        (state.uv.poll_stop)(state.handle_ptr());
+        (state.uv.close)(state.handle_ptr(), on_closed);
+    }
+}
+
+unsafe extern "C" fn on_env_cleanup(arg: *mut c_void) {
+    // SAFETY: arg is the reference handed to the hook in start_with.
+    let state = unsafe { Rc::from_raw(arg as *const PollState) };
+    if !state.closed.get() {
+        shut(&state);
+    }
+}
+
+unsafe extern "C" fn on_closed(handle: *mut UvHandle) {
+    let Some(uv) = libuv() else { return };
+    // SAFETY: the handle's data is the reference given to it in start_with.
+    drop(unsafe { Rc::from_raw((uv.handle_get_data)(handle) as *const PollState) });
+}
+
+unsafe extern "C" fn on_poll(handle: *mut UvHandle, status: c_int, _events: c_int) {
+    let Some(uv) = libuv() else { return };
+    // SAFETY: the handle holds a reference to its state until on_closed,
+    // which libuv cannot run while this callback runs.
+    let state = unsafe { &*((uv.handle_get_data)(handle) as *const PollState) };
+    if status < 0 {
+        // libuv stops a poll handle on POLLERR (a pending socket error such
+        // as ECONNREFUSED): read the error below, then poll again.
+        receive(state);
+        if !state.closed.get() {
+            // SAFETY: the handle is initialised and not closed.
+            unsafe { (uv.poll_start)(handle, UV_READABLE, on_poll) };
+        }
+        return;
+    }
+    receive(state);
+}
+
+fn receive(state: &PollState) {
+    for _ in 0..BATCHES_PER_WAKE {
+        if state.closed.get() {
+            return;
+        }
+        let Some(socket) = state.socket() else { return };
+        let env = state.env;
+        // SAFETY: on the JavaScript thread owning env; the values created
+        // live in the handle scope opened here, closed after delivery.
+        unsafe {
+            let mut scope = ptr::null_mut();
+            if sys::napi_open_handle_scope(env, &mut scope) != sys::Status::napi_ok {
+                return;
+            }
+            let received = socket.try_receive_with(|view| encode_into_js(env, view));
+            let keep_going = match received {
+                Ok(Ok(batch)) => deliver(state, batch).is_ok(),
+                Ok(Err(_)) => false,
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => false,
+                Err(err) => deliver_error(state, errno_of(&err)).is_ok(),
+            };
+            sys::napi_close_handle_scope(env, scope);
+            if !keep_going {
+                return;
+            }
+        }
+    }
+}
+
+/// A batch as JavaScript receives it: one Buffer, and the joined addresses.
+struct JsBatch {
+    count: usize,
+    buffer: sys::napi_value,
+    addresses: sys::napi_value,
+}
+
+/// Copies the received datagrams straight from the receive slots into a new
+/// JavaScript ArrayBuffer: the one copy between the kernel and JavaScript.
+unsafe fn encode_into_js(env: sys::napi_env, view: &BatchView<'_>) -> napi::Result<JsBatch> {
+    let payload_bytes = view.total_len();
+    let length = encoded_len(payload_bytes, view.len());
+    let mut data = ptr::null_mut();
+    let mut buffer = ptr::null_mut();
+    unsafe {
+        // An ArrayBuffer: cheaper to make than a Buffer; the wrapper makes
+        // each message a Buffer over its part.
+        napi_status(sys::napi_create_arraybuffer(
+            env,
+            length,
+            &mut data,
+            &mut buffer,
+        ))?;
+        let out: &mut [u8] = match length {
+            0 => &mut [],
+            _ => std::slice::from_raw_parts_mut(data.cast::<u8>(), length),
+        };
+        let addresses = encode(view.datagrams(), payload_bytes, out);
+        Ok(JsBatch {
+            count: view.len(),
+            buffer,
+            addresses: String::to_napi_value(env, addresses)?,
+        })
+    }
+}
+
+/// Calls JavaScript once per datagram (the first call also carries the
+/// batch), stopping as soon as the socket is closed.
+unsafe fn deliver(state: &PollState, batch: JsBatch) -> napi::Result<()> {
+    let env = state.env;
+    unsafe {
+        let undefined = undefined(env)?;
+        let first = [
+            batch.buffer,
+            i32::to_napi_value(env, batch.count as i32)?,
+            batch.addresses,
+        ];
+        for index in 0..batch.count {
+            let extra = if index == 0 { first } else { [undefined; 3] };
+            call(
+                state,
+                [
+                    i32::to_napi_value(env, index as i32)?,
+                    i32::to_napi_value(env, 0)?,
+                    extra[0],
+                    extra[1],
+                    extra[2],
+                ],
+            )?;
+        }
+        Ok(())
+    }
+}
+
+unsafe fn deliver_error(state: &PollState, errno: i32) -> napi::Result<()> {
+    let env = state.env;
+    unsafe {
+        let undefined = undefined(env)?;
+        call(
+            state,
+            [
+                i32::to_napi_value(env, 0)?,
+                i32::to_napi_value(env, errno)?,
+                undefined,
+                undefined,
+                undefined,
+            ],
+        )
+    }
+}
+
+/// One callback into JavaScript from the event loop, with what node does
+/// around it: async hooks, then the nextTick queue and microtasks.
+unsafe fn call(state: &PollState, args: [sys::napi_value; 5]) -> napi::Result<()> {
+    let env = state.env;
+    let callback = state.callback.get();
+    if state.closed.get() || callback.is_null() {
+        return Err(napi::Error::from_status(napi::Status::Closing));
+    }
+    unsafe {
+        let mut function = ptr::null_mut();
+        napi_status(sys::napi_get_reference_value(env, callback, &mut function))?;
+        // napi_make_callback needs an object as `this`.
+        let mut global = ptr::null_mut();
+        napi_status(sys::napi_get_global(env, &mut global))?;
+        let mut result = ptr::null_mut();
+        let status = sys::napi_make_callback(
+            env,
+            state.context.get(),
+            global,
+            function,
+            args.len(),
+            args.as_ptr(),
+            &mut result,
+        );
+        if status == sys::Status::napi_pending_exception {
+            report_uncaught(env);
+        }
+    }
+    Ok(())
+}
+
+/// A throwing 'message' handler is an uncaught exception, as in node.
+unsafe fn report_uncaught(env: sys::napi_env) {
+    unsafe {
+        let mut error = ptr::null_mut();
+        if sys::napi_get_and_clear_last_exception(env, &mut error) == sys::Status::napi_ok {
+            sys::napi_fatal_exception(env, error);
+        }
+    }
+}
+
+unsafe fn undefined(env: sys::napi_env) -> napi::Result<sys::napi_value> {
+    let mut value = ptr::null_mut();
+    napi_status(unsafe { sys::napi_get_undefined(env, &mut value) })?;
+    Ok(value)
+}
+
+unsafe fn async_context(env: sys::napi_env) -> io::Result<sys::napi_async_context> {
+    unsafe {
+        let mut resource = ptr::null_mut();
+        napi_ok(sys::napi_create_object(env, &mut resource))?;
+        let name = String::to_napi_value(env, "UDPWRAP".to_string())
+            .map_err(|_| io::Error::other("napi"))?;
+        let mut context = ptr::null_mut();
+        napi_ok(sys::napi_async_init(env, resource, name, &mut context))?;
+        Ok(context)
+    }
+}
+
+fn napi_status(status: sys::napi_status) -> napi::Result<()> {
+    match status {
+        sys::Status::napi_ok => Ok(()),
+        other => Err(napi::Error::from_status(napi::Status::from(other))),
+    }
+}
+
+fn napi_ok(status: sys::napi_status) -> io::Result<()> {
+    match status {
+        sys::Status::napi_ok => Ok(()),
+        other => Err(io::Error::other(format!("napi status {other}"))),
+    }
+}
+
+fn uv_ok(code: c_int) -> io::Result<()> {
+    match code {
+        0 => Ok(()),
+        negative => Err(io::Error::from_raw_os_error(-negative)),
+    }
+}
+
+/// Whether `fd` is already watched by the event loop of `env` (another
+/// socket of this process owns it): libuv refuses to watch a descriptor
+/// twice. `None` when libuv cannot be reached from here.
+///
+/// # Safety
+/// `env` must be the environment of the calling (JavaScript) thread.
+pub unsafe fn is_watched_by_loop(env: sys::napi_env, fd: c_int) -> Option<bool> {
+    let uv = libuv()?;
+    unsafe {
+        let mut uv_loop = ptr::null_mut();
+        if sys::napi_get_uv_event_loop(env, &mut uv_loop) != sys::Status::napi_ok {
+            return None;
+        }
+        let probe = Box::into_raw(Box::new(Probe {
+            memory: vec![0u64; uv.poll_handle_size().div_ceil(8)].into_boxed_slice(),
+        }));
+        let handle = (*probe).memory.as_mut_ptr() as *mut UvHandle;
+        match (uv.poll_init_socket)(uv_loop.cast(), handle, fd) {
+            0 => {
+                // Only a probe: close it again; the memory goes in free_probe.
+                (uv.handle_set_data)(handle, probe as *mut c_void);
+                (uv.close)(handle, free_probe);
+                Some(false)
+            }
+            code => {
+                drop(Box::from_raw(probe));
+                Some(code == -libc::EEXIST)
+            }
+        }
+    }
+}
+
+/// The memory of a probing poll handle, freed once libuv has closed it.
+struct Probe {
+    memory: Box<[u64]>,
+}
+
+unsafe extern "C" fn free_probe(handle: *mut UvHandle) {
+    let Some(uv) = libuv() else { return };
+    // SAFETY: the handle's data is the probe boxed in is_watched_by_loop.
+    drop(unsafe { Box::from_raw((uv.handle_get_data)(handle) as *mut Probe) });
+}
