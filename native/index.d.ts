@@ -10,13 +10,16 @@
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
 export declare class NativeUdp {
-  /** Creates a socket bound to `ip:port`, or returns a negative errno. */
-  static bind(family: number, ip: string, port: number, flags: number): NativeUdp | number
+  /** Creates an unbound socket of `family` (4 or 6), or returns a negative errno. */
+  static create(family: number): NativeUdp | number
+  /** Binds to `ip:port`; a failed bind leaves the socket open and unbound. */
+  bind(ip: string, port: number, flags: number): number
   /** Binds to the wildcard address on a random port (libuv's implicit bind). */
   static bindAny(family: number): NativeUdp | number
   /**
    * Adopts `fd`, which must be a UDP socket; from now on closing this
-   * object closes `fd`.
+   * object closes `fd`. `EEXIST` if another socket of this process (a
+   * `node:dgram` one, say) still watches it, as libuv reports.
    */
   static open(fd: number): NativeUdp | number
   /**
@@ -25,17 +28,19 @@ export declare class NativeUdp {
    */
   static openDuplicate(fd: number): NativeUdp | number
   /**
-   * Starts delivering batches, receive errors and asynchronous send
-   * results to `on_event(kind, a, b, data, meta, addresses)`.
+   * Starts receiving: `on_datagram(index, errno, data?, count?, addresses?)`
+   * per datagram (a batch's buffer, count and addresses come with its
+   * first datagram; see `encoding`), and `on_event(kind, a, b, ...)` for asynchronous send
+   * results — and for whole batches when libuv cannot be reached and the
+   * I/O thread receives instead.
    */
-  startReceiving(onEvent: (kind: number, a: number, b: number, data?: Buffer, meta?: Uint32Array, addresses?: string[]) => void): number
+  startReceiving(onDatagram: (index: number, errno: number, data?: ArrayBuffer, count?: number, addresses?: string) => void, onEvent: (kind: number, a: number, b: number, data?: Buffer, addresses?: string) => void): number
   /** Keeps the process alive while the socket is open (the default). */
   ref(): void
   unref(): void
   hasRef(): boolean
   /** Stops receiving and closes the file descriptor before returning. */
   close(): void
-  rebind(ip: string, port: number): number
   localAddress(): AddressInfo | number
   remoteAddress(): AddressInfo | number
   connect(ip: string, port: number): number
