@@ -150,7 +150,7 @@ export class UdpHandle {
       this.onerror?.(errno);
       return;
     }
-    if (data) this.batch.start(data, count as number, addresses as string);
+    if (data) this.batch.start(data, count as number, addresses);
     this.batch.emit(index, this);
   }
 
@@ -386,14 +386,15 @@ class CurrentBatch {
   private offset = 0;
 
   /** `data` is an ArrayBuffer (JavaScript-thread receive) or a Buffer (I/O thread). */
-  start(data: ArrayBuffer | Buffer, count: number, addresses: string): void {
+  /** `addresses` is undefined when they are the previous batch's. */
+  start(data: ArrayBuffer | Buffer, count: number, addresses: string | undefined): void {
     const view = data instanceof ArrayBuffer ? new Uint8Array(data) : data;
     const metaBytes = count * META_WORDS * 4;
     this.bytes = view.buffer as ArrayBuffer;
     this.base = view.byteOffset;
     this.meta = new Uint32Array(this.bytes, this.base + view.byteLength - metaBytes, count * META_WORDS);
     // Consecutive batches usually come from the same peers: reuse the strings.
-    if (addresses !== this.joinedAddresses) {
+    if (addresses !== undefined && addresses !== this.joinedAddresses) {
       this.joinedAddresses = addresses;
       this.addresses = addresses.split(',');
     }

@@ -20,7 +20,7 @@ mod runtime;
 mod socket;
 
 pub use address::{display_address, parse_ip, parse_socket_addr, Family};
-pub use batch::{Batch, BatchView, Datagram};
+pub use batch::{Batch, BatchView, Datagram, BATCH_CAPACITY};
 pub use handle_type::{guess_handle_type, HandleType};
 pub use receiver::{Credit, Receiver, ReceiverEvent, ReceiverLimits};
 pub use runtime::runtime;

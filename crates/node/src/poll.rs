@@ -13,7 +13,7 @@ use std::ptr;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use fastdgram_core::{BatchView, UdpSocket};
+use fastdgram_core::{BatchView, UdpSocket, BATCH_CAPACITY};
 use napi::bindgen_prelude::ToNapiValue;
 use napi::sys;
 
@@ -35,6 +35,8 @@ struct PollState {
     callback: Cell<sys::napi_ref>,
     context: Cell<sys::napi_async_context>,
     closed: Cell<bool>,
+    /// The joined source addresses of the last batch delivered.
+    last_addresses: Cell<String>,
 }
 
 /// A socket's JavaScript-thread receiver. Dropping it without `close` leaks
@@ -88,6 +90,7 @@ impl PollReceiver {
             callback: Cell::new(ptr::null_mut()),
             context: Cell::new(ptr::null_mut()),
             closed: Cell::new(false),
+            last_addresses: Cell::new(String::new()),
         });
         unsafe {
             let mut uv_loop = ptr::null_mut();
@@ -233,9 +236,15 @@ fn receive(state: &PollState) {
             if sys::napi_open_handle_scope(env, &mut scope) != sys::Status::napi_ok {
                 return;
             }
-            let received = socket.try_receive_with(|view| encode_into_js(env, view));
+            let received = socket.try_receive_with(|view| encode_into_js(state, view));
             let keep_going = match received {
-                Ok(Ok(batch)) => deliver(state, batch).is_ok(),
+                // A short batch drained the socket: skip the read that would
+                // only say EAGAIN; libuv's poll is level-triggered and calls
+                // again if more arrived meanwhile.
+                Ok(Ok(batch)) => {
+                    let full = batch.full;
+                    deliver(state, batch).is_ok() && full
+                }
                 Ok(Err(_)) => false,
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => false,
                 Err(err) => deliver_error(state, errno_of(&err)).is_ok(),
@@ -248,16 +257,20 @@ fn receive(state: &PollState) {
     }
 }
 
-/// A batch as JavaScript receives it: one Buffer, and the joined addresses.
+/// A batch as JavaScript receives it: one ArrayBuffer, and the joined
+/// source addresses (`undefined` when the same as the previous batch's).
 struct JsBatch {
     count: usize,
+    /// As many datagrams as one receive call takes: more may be waiting.
+    full: bool,
     buffer: sys::napi_value,
     addresses: sys::napi_value,
 }
 
 /// Copies the received datagrams straight from the receive slots into a new
 /// JavaScript ArrayBuffer: the one copy between the kernel and JavaScript.
-unsafe fn encode_into_js(env: sys::napi_env, view: &BatchView<'_>) -> napi::Result<JsBatch> {
+unsafe fn encode_into_js(state: &PollState, view: &BatchView<'_>) -> napi::Result<JsBatch> {
+    let env = state.env;
     let payload_bytes = view.total_len();
     let length = encoded_len(payload_bytes, view.len());
     let mut data = ptr::null_mut();
@@ -276,10 +289,23 @@ unsafe fn encode_into_js(env: sys::napi_env, view: &BatchView<'_>) -> napi::Resu
             _ => std::slice::from_raw_parts_mut(data.cast::<u8>(), length),
         };
         let addresses = encode(view.datagrams(), payload_bytes, out);
+        let addresses = match state.last_addresses.take() {
+            // Usually the same peers as last time: the wrapper keeps its strings.
+            previous if previous == addresses => {
+                state.last_addresses.set(previous);
+                undefined(env)?
+            }
+            _ => {
+                let value = String::to_napi_value(env, addresses.clone())?;
+                state.last_addresses.set(addresses);
+                value
+            }
+        };
         Ok(JsBatch {
             count: view.len(),
+            full: view.len() == BATCH_CAPACITY,
             buffer,
-            addresses: String::to_napi_value(env, addresses)?,
+            addresses,
         })
     }
 }
@@ -290,6 +316,7 @@ unsafe fn deliver(state: &PollState, batch: JsBatch) -> napi::Result<()> {
     let env = state.env;
     unsafe {
         let undefined = undefined(env)?;
+        let no_error = i32::to_napi_value(env, 0)?;
         let first = [
             batch.buffer,
             i32::to_napi_value(env, batch.count as i32)?,
@@ -297,16 +324,8 @@ unsafe fn deliver(state: &PollState, batch: JsBatch) -> napi::Result<()> {
         ];
         for index in 0..batch.count {
             let extra = if index == 0 { first } else { [undefined; 3] };
-            call(
-                state,
-                [
-                    i32::to_napi_value(env, index as i32)?,
-                    i32::to_napi_value(env, 0)?,
-                    extra[0],
-                    extra[1],
-                    extra[2],
-                ],
-            )?;
+            let index = i32::to_napi_value(env, index as i32)?;
+            call(state, [index, no_error, extra[0], extra[1], extra[2]])?;
         }
         Ok(())
     }
