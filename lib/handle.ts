@@ -40,7 +40,10 @@ export interface AddressOut {
 
 /** A send in progress: node's SendWrap. */
 export interface SendRequest {
+  /** Completion after waiting for the socket to become writable. */
   oncomplete?: (err: number, sent: number) => void;
+  /** Completion of a send that went out (or failed) without waiting. */
+  onsent?: (err: number, sent: number) => void;
 }
 
 export interface BufferSizeContext {
@@ -48,6 +51,13 @@ export interface BufferSizeContext {
   code?: string;
   message?: string;
   syscall?: string;
+}
+
+interface OutgoingDatagram {
+  request: SendRequest;
+  data: Buffer;
+  port: number;
+  ip: string;
 }
 
 interface PendingSend {
@@ -68,6 +78,8 @@ export class UdpHandle {
   private readonly pendingSends = new Map<number, PendingSend>();
   private nextSendId = 1;
   private sendQueueSize = 0;
+  /** Unconnected sends of the current burst, sent together (see send). */
+  private outbox: OutgoingDatagram[] = [];
   private sharedHandle: { close(): void } | null = null;
   private readonly batch = new CurrentBatch();
 
@@ -186,18 +198,64 @@ export class UdpHandle {
     if (ip === undefined && !this.connected) return UV_EDESTADDRREQ;
     if (list.length > IOV_MAX) return UV_EMSGSIZE;
     const data = list.length === 1 ? asBytes(list[0]) : Buffer.concat(list);
-    // Later sends queue behind earlier ones to keep their order.
-    if (this.pendingSends.size === 0) {
-      const sent = native.send(data, toPort(port), ip === undefined ? undefined : toText(ip));
+    if (ip === undefined) {
+      // Connected: node reads the bytes during send() itself, so send now.
+      if (this.pendingSends.size > 0 || this.outbox.length > 0) return this.sendLater(native, request, data, port, ip);
+      const sent = native.send(data, 0, undefined);
       if (sent !== UV_EAGAIN) return sent >= 0 ? sent + 1 : sent;
+      return this.sendLater(native, request, data, port, ip);
     }
-    return this.sendLater(native, request, data, port, ip);
+    // Unconnected sends reach here from their lookup's tick; those of one
+    // burst go out together, in one sendmmsg, once their ticks have run.
+    this.outbox.push({ request, data: asBuffer(data), port: toPort(port), ip: toText(ip) });
+    if (this.outbox.length === 1) process.nextTick(this.flushOutbox);
+    return 0;
+  }
+
+  /** Sends what accumulated in the outbox; the callbacks run in send order. */
+  private readonly flushOutbox = (): void => {
+    const done = this.sendOutbox();
+    if (done) completeInOrder(done);
+  };
+
+  /**
+   * Sends the outbox now and returns what completed (request, bytes or
+   * negative errno), in order; datagrams that would block go to the I/O
+   * thread, in order, and complete later.
+   */
+  private sendOutbox(): Array<[SendRequest, number]> | undefined {
+    const outbox = this.outbox;
+    if (outbox.length === 0) return undefined;
+    this.outbox = [];
+    const native = this.native;
+    if (!native) return outbox.map(({ request }) => [request, UV_EBADF]);
+    let results: number[] = [];
+    if (this.pendingSends.size === 0) {
+      results =
+        outbox.length === 1
+          ? [native.send(outbox[0].data, outbox[0].port, outbox[0].ip)].filter((result) => result !== UV_EAGAIN)
+          : native.sendBatch(
+              outbox.map((item) => item.data),
+              Uint32Array.from(outbox, (item) => item.port),
+              outbox.map((item) => item.ip),
+            );
+    }
+    const done: Array<[SendRequest, number]> = [];
+    for (let i = 0; i < outbox.length; i++) {
+      const { request, data, port, ip } = outbox[i];
+      if (i < results.length) {
+        done.push([request, results[i]]);
+        continue;
+      }
+      const err = this.sendLater(native, request, data, port, ip);
+      if (err) done.push([request, err]);
+    }
+    return done;
   }
 
   private sendLater(native: NativeUdp, request: SendRequest, data: Uint8Array, port: number | undefined, ip: string | undefined): number {
     const id = this.nextSendId++;
-    const buffer = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-    const err = native.sendLater(buffer, toPort(port), ip === undefined ? undefined : toText(ip), id);
+    const err = native.sendLater(asBuffer(data), toPort(port), ip === undefined ? undefined : toText(ip), id);
     if (err < 0) return err;
     this.pendingSends.set(id, { request, size: data.byteLength });
     this.sendQueueSize += data.byteLength;
@@ -291,14 +349,16 @@ export class UdpHandle {
   }
 
   private membership(group: unknown, interfaceAddress: unknown, join: boolean): number {
-    // Node 24 converts these with String(), so a Symbol is EINVAL, not a TypeError.
+    // Both arguments become strings (which may throw) before libuv parses
+    // anything; Node 24 converts the group with String(), so a Symbol is EINVAL.
     const groupText = String(group);
+    const interfaceText = optionalString(interfaceAddress);
     // libuv parses the group before the implicit bind, which takes its family.
     const family = isIP(groupText.split('%')[0]);
     if (family === 0) return UV_EINVAL;
     const err = this.ensureBound(family as 4 | 6);
     if (err) return err;
-    return (this.native as NativeUdp).setMembership(groupText, optionalString(interfaceAddress), join);
+    return (this.native as NativeUdp).setMembership(groupText, interfaceText, join);
   }
 
   addSourceSpecificMembership(source: string, group: string, interfaceAddress?: string): number {
@@ -310,12 +370,14 @@ export class UdpHandle {
   }
 
   private sourceMembership(source: string, group: string, interfaceAddress: unknown, join: boolean): number {
+    const interfaceText = optionalString(interfaceAddress);
     const family = isIP(group);
     if (family === 0 || isIP(source) !== family) return UV_EINVAL;
     const err = this.ensureBound(family as 4 | 6);
     if (err) return err;
-    return (this.native as NativeUdp).setSourceMembership(toText(source), toText(group), optionalString(interfaceAddress), join);
+    return (this.native as NativeUdp).setSourceMembership(source, group, interfaceText, join);
   }
+
 
   /** Reads (size 0) or sets a buffer size; undefined with `ctx` filled on failure. */
   bufferSize(size: number, receive: boolean, ctx: BufferSizeContext): number | undefined {
@@ -342,12 +404,29 @@ export class UdpHandle {
 
   /** Closes the socket now: its port is free when this returns. */
   close(): void {
+    // What was sent before close() goes out, as it would have in node, whose
+    // sends leave at once; their callbacks still run on a later tick.
+    const done = this.sendOutbox();
+    if (done) process.nextTick(completeInOrder, done);
     this.closed = true;
     this.receiving = false;
     this.native?.close();
     this.native = null;
     this.sharedHandle?.close();
     this.sharedHandle = null;
+  }
+}
+
+/** Runs send callbacks in order; one that throws does not lose the rest. */
+function completeInOrder(done: Array<[SendRequest, number]>): void {
+  for (let i = 0; i < done.length; i++) {
+    const [request, result] = done[i];
+    try {
+      request.onsent?.(result < 0 ? result : 0, result < 0 ? 0 : result);
+    } catch (err) {
+      if (i + 1 < done.length) process.nextTick(completeInOrder, done.slice(i + 1));
+      throw err;
+    }
   }
 }
 
@@ -364,6 +443,10 @@ function toPort(value: unknown): number {
 
 function optionalString(value: unknown): string | undefined {
   return value === undefined || value === null ? undefined : toText(value);
+}
+
+function asBuffer(view: Uint8Array): Buffer {
+  return Buffer.isBuffer(view) ? view : Buffer.from(view.buffer, view.byteOffset, view.byteLength);
 }
 
 /** The native send takes bytes: a view of any TypedArray or DataView's memory. */

@@ -700,8 +700,14 @@ function doSend(ex: Error | null, socket: Socket, ip: string, list: Uint8Array[]
 
   const request: SendRequest = {};
   if (callback) {
+    // After waiting for the socket: as node's afterSend.
     request.oncomplete = (errno, sent) => {
       callback(errno ? exceptionWithHostPort(errno, 'send', address as string, port) : null, sent);
+    };
+    // Sent (or refused) without waiting, in a burst: as node's synchronous outcomes.
+    request.onsent = (errno, sent) => {
+      if (errno) callback(exceptionWithHostPort(errno, 'send', address as string, port));
+      else callback(null, sent);
     };
   }
   const result = port ? state.handle.send(request, list, port, ip) : state.handle.send(request, list, undefined, undefined);

@@ -51,6 +51,14 @@ export declare class NativeUdp {
    */
   send(data: Uint8Array, port: number, ip?: string | undefined | null): number
   /**
+   * Sends datagrams now, in order, several per system call: `buffers[i]`
+   * to `ips[i]:ports[i]` (`ips[i]` empty on a connected socket). Returns
+   * one result per datagram sent or failed — bytes, or a negative errno —
+   * and stops before the first that would block (use `sendLater` for it
+   * and the rest).
+   */
+  sendBatch(buffers: Array<Buffer>, ports: Uint32Array, ips: Array<string>): Array<number>
+  /**
    * Sends a copy of `data` once the socket can take it; the result arrives
    * as a send-done event carrying `id`. Returns 0 or a negative errno.
    */

@@ -24,7 +24,7 @@ pub use batch::{Batch, BatchView, Datagram, BATCH_CAPACITY};
 pub use handle_type::{guess_handle_type, HandleType};
 pub use receiver::{Credit, Receiver, ReceiverEvent, ReceiverLimits};
 pub use runtime::runtime;
-pub use socket::{BindFlags, UdpSocket};
+pub use socket::{BindFlags, Outgoing, UdpSocket};
 
 /// Largest UDP payload a datagram can carry (65,535 minus the 8-byte UDP header).
 pub const MAX_DATAGRAM_SIZE: usize = 65_527;

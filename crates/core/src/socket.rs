@@ -14,6 +14,13 @@ use crate::address::{parse_ip, parse_socket_addr, Family};
 use crate::batch::{receive_batch, with_received, Batch, BatchView};
 use crate::runtime::runtime;
 
+/// One datagram to send: its bytes and, on an unconnected socket, where to.
+#[derive(Clone, Copy, Debug)]
+pub struct Outgoing<'a> {
+    pub data: &'a [u8],
+    pub to: Option<SocketAddr>,
+}
+
 /// How to bind: the flags of Node's `socket.bind()` and `createSocket()`.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct BindFlags {
@@ -208,6 +215,23 @@ impl UdpSocket {
             }
             None => self.sock().send_vectored(&slices),
         }
+    }
+
+    /// Sends `datagrams` in order without waiting, with as few system calls
+    /// as the platform allows (`sendmmsg` on Linux). Returns one result per
+    /// datagram, in order, up to the first that would block: that one and
+    /// the rest are left out, for the caller to send with [`send`](Self::send).
+    pub fn try_send_batch(&self, datagrams: &[Outgoing<'_>]) -> Vec<io::Result<usize>> {
+        let mut results = Vec::with_capacity(datagrams.len());
+        while results.len() < datagrams.len() {
+            match send_batch::send_some(&self.socket, &datagrams[results.len()..]) {
+                Ok(sent) => results.extend(sent.into_iter().map(Ok)),
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => break,
+                // The first datagram of the call failed; the others go on.
+                Err(err) => results.push(Err(err)),
+            }
+        }
+        results
     }
 
     /// Reads every datagram ready now (up to one batch) without waiting:
@@ -439,6 +463,74 @@ fn write_storage(storage: &mut libc::sockaddr_storage, addr: SocketAddr) {
     }
 }
 
+/// Sending several datagrams per system call.
+mod send_batch {
+    use super::*;
+
+    /// Most datagrams handed to one `sendmmsg` call.
+    const PER_CALL: usize = 64;
+
+    /// Sends a prefix of `datagrams` (at least one, or an error for the first):
+    /// the byte counts of those sent.
+    #[cfg(target_os = "linux")]
+    pub(super) fn send_some(socket: &Socket, datagrams: &[Outgoing<'_>]) -> io::Result<Vec<usize>> {
+        let chunk = &datagrams[..datagrams.len().min(PER_CALL)];
+        let mut addresses: Vec<Option<SockAddr>> =
+            chunk.iter().map(|d| d.to.map(SockAddr::from)).collect();
+        let mut iovecs: Vec<libc::iovec> = chunk
+            .iter()
+            .map(|d| libc::iovec {
+                iov_base: d.data.as_ptr() as *mut libc::c_void,
+                iov_len: d.data.len(),
+            })
+            .collect();
+        let mut headers: Vec<libc::mmsghdr> = iovecs
+            .iter_mut()
+            .zip(addresses.iter_mut())
+            .map(|(iovec, address)| {
+                // SAFETY: an all-zero mmsghdr is valid; the pointers set here
+                // outlive the sendmmsg call below.
+                let mut header: libc::mmsghdr = unsafe { std::mem::zeroed() };
+                header.msg_hdr.msg_iov = iovec;
+                header.msg_hdr.msg_iovlen = 1;
+                if let Some(address) = address {
+                    header.msg_hdr.msg_name = address.as_ptr() as *mut libc::c_void;
+                    header.msg_hdr.msg_namelen = address.len();
+                }
+                header
+            })
+            .collect();
+        // SAFETY: the headers point at iovecs and addresses alive in this frame,
+        // and the iovecs at the callers' byte slices.
+        let sent = unsafe {
+            libc::sendmmsg(
+                socket.as_raw_fd(),
+                headers.as_mut_ptr(),
+                headers.len() as u32,
+                libc::MSG_DONTWAIT,
+            )
+        };
+        if sent < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(headers[..sent as usize]
+            .iter()
+            .map(|h| h.msg_len as usize)
+            .collect())
+    }
+
+    /// Portable fallback: one `sendto` per call.
+    #[cfg(not(target_os = "linux"))]
+    pub(super) fn send_some(socket: &Socket, datagrams: &[Outgoing<'_>]) -> io::Result<Vec<usize>> {
+        let first = &datagrams[0];
+        let sent = match first.to {
+            Some(to) => socket.send_to(first.data, &SockAddr::from(to))?,
+            None => socket.send(first.data)?,
+        };
+        Ok(vec![sent])
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -587,6 +679,48 @@ mod tests {
             socket.try_receive_batch().unwrap_err().kind(),
             io::ErrorKind::WouldBlock
         );
+    }
+
+    #[test]
+    fn try_send_batch_sends_each_in_order_and_reports_each_failure() {
+        let receiver = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let to = receiver.local_addr().unwrap();
+        let sender = loopback(Family::V4);
+        let big = vec![7u8; 70_000];
+        let payloads: Vec<Vec<u8>> = (0..150u32).map(|i| i.to_be_bytes().to_vec()).collect();
+        let mut datagrams: Vec<Outgoing<'_>> = payloads
+            .iter()
+            .map(|p| Outgoing {
+                data: p,
+                to: Some(to),
+            })
+            .collect();
+        datagrams.insert(
+            100,
+            Outgoing {
+                data: &big,
+                to: Some(to),
+            },
+        );
+        let results = sender.try_send_batch(&datagrams);
+        assert_eq!(
+            results.len(),
+            151,
+            "more than one sendmmsg call's worth, none would block"
+        );
+        assert_eq!(
+            results[100].as_ref().unwrap_err().raw_os_error(),
+            Some(libc::EMSGSIZE)
+        );
+        assert!(results
+            .iter()
+            .enumerate()
+            .all(|(i, r)| i == 100 || *r.as_ref().unwrap() == 4));
+        let mut buf = [0u8; 16];
+        for i in 0..150u32 {
+            let (n, _) = receiver.recv_from(&mut buf).unwrap();
+            assert_eq!(&buf[..n], &i.to_be_bytes());
+        }
     }
 
     #[test]

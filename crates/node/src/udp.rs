@@ -8,7 +8,7 @@ use fastdgram_core::{
     display_address, guess_handle_type as guess, runtime, BindFlags, Family, Receiver,
     ReceiverLimits, UdpSocket,
 };
-use napi::bindgen_prelude::{Buffer, Either, Function, JsValue, Unknown};
+use napi::bindgen_prelude::{Buffer, BufferSlice, Either, Function, JsValue, Unknown};
 use napi::threadsafe_function::ThreadsafeFunctionCallMode;
 use napi::{Env, Result};
 use napi_derive::napi;
@@ -91,6 +91,39 @@ fn created(result: std::io::Result<UdpSocket>) -> Either<NativeUdp, i32> {
         }),
         Err(err) => Either::B(errno_of(&err)),
     }
+}
+
+/// Where a datagram goes: `None` on a connected socket (empty `ip`).
+fn destination(
+    socket: &UdpSocket,
+    ip: &str,
+    port: u32,
+) -> std::result::Result<Option<std::net::SocketAddr>, i32> {
+    if ip.is_empty() {
+        return Ok(None);
+    }
+    let port = port_of(port).ok_or(EINVAL)?;
+    fastdgram_core::parse_socket_addr(ip, port, socket.family())
+        .map(Some)
+        .map_err(|err| errno_of(&err))
+}
+
+/// Sends `outgoing`, appending one result per datagram to `results`.
+/// `false` when one would block (the rest are left unsent).
+fn flush(
+    socket: &UdpSocket,
+    outgoing: &mut Vec<fastdgram_core::Outgoing<'_>>,
+    results: &mut Vec<i32>,
+) -> bool {
+    let wanted = outgoing.len();
+    let sent = socket.try_send_batch(outgoing);
+    let complete = sent.len() == wanted;
+    results.extend(sent.iter().map(|result| match result {
+        Ok(bytes) => *bytes as i32,
+        Err(err) => errno_of(err),
+    }));
+    outgoing.clear();
+    complete
 }
 
 /// A referenced threadsafe function keeps the event loop (and so the
@@ -331,6 +364,49 @@ impl NativeUdp {
             Ok(bytes) => bytes as i32,
             Err(err) => errno_of(&err),
         }
+    }
+
+    /// Sends datagrams now, in order, several per system call: `buffers[i]`
+    /// to `ips[i]:ports[i]` (`ips[i]` empty on a connected socket). Returns
+    /// one result per datagram sent or failed — bytes, or a negative errno —
+    /// and stops before the first that would block (use `sendLater` for it
+    /// and the rest).
+    #[napi]
+    pub fn send_batch(
+        &self,
+        buffers: Vec<BufferSlice<'_>>,
+        ports: &[u32],
+        ips: Vec<String>,
+    ) -> Vec<i32> {
+        let socket = match self.socket() {
+            Ok(socket) => socket,
+            Err(errno) => return vec![errno],
+        };
+        let mut outgoing = Vec::with_capacity(buffers.len());
+        let mut results = Vec::with_capacity(buffers.len());
+        let mut previous: Option<(&str, u32, Option<std::net::SocketAddr>)> = None;
+        for ((data, &port), ip) in buffers.iter().zip(ports).zip(&ips) {
+            let to = match previous {
+                Some((last_ip, last_port, to)) if last_ip == ip && last_port == port => Ok(to),
+                _ => destination(socket, ip, port),
+            };
+            match to {
+                Ok(to) => {
+                    previous = Some((ip, port, to));
+                    outgoing.push(fastdgram_core::Outgoing { data, to });
+                }
+                // A bad destination fails its own datagram only; as the
+                // results must stay in order, send what came before first.
+                Err(errno) => {
+                    if !flush(socket, &mut outgoing, &mut results) {
+                        return results;
+                    }
+                    results.push(errno);
+                }
+            }
+        }
+        flush(socket, &mut outgoing, &mut results);
+        results
     }
 
     /// Sends a copy of `data` once the socket can take it; the result arrives

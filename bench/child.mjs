@@ -1,0 +1,227 @@
+// One measurement of one scenario for one module, in a fresh process started
+// by bench/run.mjs. Usage:
+//   node bench/child.mjs SCENARIO MODULE FAMILY SIZE JSON_OPTIONS
+// SCENARIO is recv | send | echo | pingpong, MODULE is node (node:dgram) or
+// fast (fastdgram, this repository). Every line written on stdout is one JSON
+// object: {"port":N} when a socket is ready, {"mark":"start"|"end"} around the
+// send window, {"result":{...}} at the end, {"error":"..."} on failure.
+import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+const require = createRequire(import.meta.url);
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+const [scenario, moduleName, familyArg, sizeArg, optsArg] = process.argv.slice(2);
+const family = Number(familyArg);
+const size = Number(sizeArg);
+const opts = JSON.parse(optsArg || '{}');
+const dgram = moduleName === 'node' ? require('node:dgram') : require(root);
+const type = family === 6 ? 'udp6' : 'udp4';
+if (moduleName === 'fast' && (dgram === require('node:dgram') || dgram.Socket === require('node:dgram').Socket)) {
+  // e.g. FASTDGRAM_FALLBACK=node with no loadable binary: that is not fastdgram
+  process.stdout.write(`${JSON.stringify({ error: 'fastdgram resolved to node:dgram (fallback), not measured' })}\n`);
+  process.exit(1);
+}
+const loopback = family === 6 ? '::1' : '127.0.0.1';
+
+function out(obj) {
+  // stdout is a pipe: synchronous on Linux, so marks leave at once
+  process.stdout.write(`${JSON.stringify(obj)}\n`);
+}
+
+function fail(message) {
+  out({ error: String(message) });
+  process.exit(1);
+}
+
+// Hard bound on the process's life (the parent also kills it on its own timeout).
+const lifetime = setTimeout(() => fail(`${scenario} timed out in the child`), opts.maxMs ?? 30000);
+lifetime.unref();
+
+function vmHWMKiB() {
+  const m = /VmHWM:\s+(\d+)\s+kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+  return m ? Number(m[1]) : process.resourceUsage().maxRSS;
+}
+
+const cpuNs = (u) => (u.user + u.system) * 1000;
+
+function finish(result) {
+  out({ result });
+  process.exit(0);
+}
+
+// recv: count the datagrams the C blaster gets delivered to 'message'.
+function recv() {
+  const sock = dgram.createSocket(type);
+  let count = 0;
+  let bytes = 0;
+  sock.on('message', (msg) => {
+    count++;
+    bytes += msg.length;
+  });
+  sock.on('error', fail);
+  sock.once('message', () => {
+    setTimeout(() => {
+      const c0 = count;
+      const b0 = bytes;
+      const cpu0 = process.cpuUsage();
+      const t0 = process.hrtime.bigint();
+      setTimeout(() => {
+        const n = count - c0;
+        const cpu = process.cpuUsage(cpu0);
+        const ns = Number(process.hrtime.bigint() - t0);
+        finish({ count: n, ns, cpuNs: cpuNs(cpu), maxRssKiB: vmHWMKiB(), badSize: n * size - (bytes - b0) });
+      }, opts.windowMs);
+    }, opts.warmupMs);
+  });
+  sock.bind(0, loopback, () => out({ port: sock.address().port }));
+}
+
+// send: socket.send(buf, port, addr, cb) as fast as possible with at most
+// opts.inflight callbacks outstanding, to the C sink at opts.port.
+function send() {
+  const sock = dgram.createSocket(type);
+  sock.on('error', fail);
+  const buf = Buffer.alloc(size, 0x73);
+  const limit = opts.inflight;
+  const port = opts.port;
+  let inflight = 0;
+  let completed = 0;
+  let errors = 0;
+  let firstError = null;
+  let stopped = false;
+  let sinceYield = 0;
+  let yielding = false;
+  let onDrained = null;
+
+  function onSent(err) {
+    inflight--;
+    if (err) {
+      errors++;
+      firstError ??= err.code || String(err);
+    } else {
+      completed++;
+    }
+    if (stopped) {
+      if (inflight === 0 && onDrained) onDrained();
+    } else if (!yielding) {
+      pump();
+    }
+  }
+  function resume() {
+    yielding = false;
+    pump();
+  }
+  function pump() {
+    while (inflight < limit && !stopped) {
+      inflight++;
+      sock.send(buf, port, loopback, onSent);
+      // callbacks arrive on later ticks; give the event loop (timers) a turn
+      // now and then so that the window can end
+      if (++sinceYield >= 256) {
+        sinceYield = 0;
+        yielding = true;
+        setImmediate(resume);
+        return;
+      }
+    }
+  }
+
+  setTimeout(() => {
+    out({ mark: 'start' });
+    const c0 = completed;
+    const cpu0 = process.cpuUsage();
+    const t0 = process.hrtime.bigint();
+    setTimeout(() => {
+      const n = completed - c0;
+      const cpu = process.cpuUsage(cpu0);
+      const ns = Number(process.hrtime.bigint() - t0);
+      stopped = true;
+      out({ mark: 'end' });
+      const result = { count: n, ns, cpuNs: cpuNs(cpu), errors, firstError };
+      if (inflight === 0) finish(result);
+      onDrained = () => finish(result);
+    }, opts.windowMs);
+  }, opts.warmupMs);
+  pump();
+}
+
+// echo: send every datagram back to its sender until stdin closes.
+function echo() {
+  const sock = dgram.createSocket(type);
+  let echoed = 0;
+  sock.on('message', (msg, rinfo) => {
+    echoed++;
+    sock.send(msg, rinfo.port, rinfo.address);
+  });
+  sock.on('error', fail);
+  sock.bind(0, loopback, () => out({ port: sock.address().port }));
+  process.stdin.resume();
+  process.stdin.on('end', () => finish({ echoed, maxRssKiB: vmHWMKiB() }));
+}
+
+// pingpong: one datagram between two sockets of the module, RTT per trip.
+function pingpong() {
+  const a = dgram.createSocket(type);
+  const b = dgram.createSocket(type);
+  a.on('error', fail);
+  b.on('error', fail);
+  const warm = opts.warmup;
+  const count = opts.count;
+  const rtt = new Float64Array(count);
+  const buf = Buffer.alloc(size, 0x70);
+  let trips = 0;
+  let n = 0;
+  let t0 = 0n;
+  let lost = 0;
+  let lastProgress = 0;
+  let deadline = 0;
+  let bPort = 0;
+
+  b.on('message', (msg, rinfo) => b.send(msg, rinfo.port, rinfo.address));
+  a.on('message', (msg) => {
+    const t1 = process.hrtime.bigint();
+    if (msg.readUInt32LE(0) !== (trips >>> 0)) return; // a stale copy after a resend
+    if (trips >= warm) rtt[n++] = Number(t1 - t0);
+    trips++;
+    if (n >= count || Date.now() > deadline) return done();
+    buf.writeUInt32LE(trips >>> 0, 0);
+    t0 = process.hrtime.bigint();
+    a.send(buf, bPort, loopback);
+  });
+  function done() {
+    clearInterval(watchdog);
+    if (n === 0) fail('no round trip measured');
+    const s = Array.from(rtt.subarray(0, n)).sort((x, y) => x - y);
+    const pct = (p) => s[Math.ceil((p / 100) * n) - 1];
+    finish({ n, p50Ns: pct(50), p99Ns: pct(99), lost });
+  }
+  // a datagram lost on a busy machine must not stall the run: resend it
+  const watchdog = setInterval(() => {
+    if (trips === lastProgress && t0 !== 0n) {
+      lost++;
+      t0 = process.hrtime.bigint();
+      a.send(buf, bPort, loopback);
+    }
+    lastProgress = trips;
+  }, 1000);
+  b.bind(0, loopback, () => {
+    bPort = b.address().port;
+    a.bind(0, loopback, () => {
+      buf.writeUInt32LE(0, 0);
+      deadline = Date.now() + opts.maxMeasureMs;
+      t0 = process.hrtime.bigint();
+      a.send(buf, bPort, loopback);
+    });
+  });
+}
+
+const scenarios = { recv, send, echo, pingpong };
+if (!scenarios[scenario]) fail(`unknown scenario ${scenario}`);
+try {
+  scenarios[scenario]();
+} catch (err) {
+  fail(err && err.stack ? err.stack : err);
+}

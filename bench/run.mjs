@@ -1,0 +1,566 @@
+// `npm run bench`: node:dgram against fastdgram against a C limit, on
+// loopback. See bench/README.md. Progress goes to stderr, the Markdown table
+// of medians to stdout; --json FILE and --chart FILE.svg write the same
+// figures. Every measurement runs in a fresh process, bounded in time and
+// killed on timeout.
+import { spawn, execFileSync } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { createSocket } from 'node:dgram';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { barChart } from './svg.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..');
+const cSource = path.join(here, 'native', 'udpbench.c');
+const outDir = path.join(here, 'out');
+const cBinary = path.join(outDir, 'udpbench');
+const childScript = path.join(here, 'child.mjs');
+
+const SCENARIOS = ['recv', 'send', 'echo', 'pingpong'];
+const MODULE_LABEL = { node: 'node:dgram', fast: 'fastdgram', c: 'C limit' };
+
+const HELP = `Usage: npm run bench -- [options]
+
+  --quick               smoke run (~30 s): 1 repetition, short windows
+  --reps N              repetitions per measurement (default 3; --quick: 1)
+  --scenarios LIST      recv,send,echo,pingpong,memory (default all; memory comes from recv)
+  --sizes LIST          datagram sizes in bytes (default 64,1400)
+  --families LIST       4,6 (default both)
+  --window MS           measured window of recv/send/echo (default 700; --quick: 300)
+  --warmup MS           warm-up before each window (default 200; --quick: 100)
+  --echo-rate N         datagrams/s the C echo client offers (default 100000)
+  --pingpong-count N    measured round trips (default 20000; --quick: 3000), after N/10 warm-up
+  --inflight N          send: most uncompleted send callbacks (default 64)
+  --node PATH           node binary for the children (default: this one)
+  --no-c                skip the C limit measurements
+  --build               run \`npm run build\` first even if dist/ and native/ exist
+  --json FILE           write the figures as JSON
+  --chart FILE.svg      draw the medians as an SVG bar chart
+  -h, --help            this text
+`;
+
+function parseArgs(argv) {
+  const o = {
+    quick: false, reps: null, scenarios: SCENARIOS.slice(), memory: true, sizes: [64, 1400], families: [4, 6],
+    window: null, warmup: null, echoRate: 100000, pingpongCount: null, inflight: 64,
+    node: process.execPath, c: true, build: false, json: null, chart: null,
+  };
+  const list = (v) => String(v).split(',').map((s) => s.trim()).filter(Boolean);
+  const int = (name, v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n <= 0) usage(`${name} needs a positive integer, got ${v}`);
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const val = () => {
+      if (i + 1 >= argv.length) usage(`${a} needs a value`);
+      return argv[++i];
+    };
+    switch (a) {
+      case '--quick': o.quick = true; break;
+      case '--reps': o.reps = int(a, val()); break;
+      case '--scenarios': {
+        const s = list(val());
+        for (const x of s) if (![...SCENARIOS, 'memory', 'ping-pong'].includes(x)) usage(`unknown scenario ${x}`);
+        o.memory = s.includes('memory');
+        o.scenarios = SCENARIOS.filter((x) => s.includes(x) || (x === 'pingpong' && s.includes('ping-pong')) || (x === 'recv' && o.memory));
+        break;
+      }
+      case '--sizes': o.sizes = list(val()).map((x) => int('--sizes', x)); break;
+      case '--families': {
+        o.families = list(val()).map((x) => Number(String(x).replace(/^(ipv|udp)/i, '')));
+        for (const f of o.families) if (f !== 4 && f !== 6) usage('--families takes 4 and/or 6');
+        break;
+      }
+      case '--window': o.window = int(a, val()); break;
+      case '--warmup': o.warmup = int(a, val()); break;
+      case '--echo-rate': o.echoRate = int(a, val()); break;
+      case '--pingpong-count': o.pingpongCount = int(a, val()); break;
+      case '--inflight': o.inflight = int(a, val()); break;
+      case '--node': o.node = path.resolve(val()); break;
+      case '--no-c': o.c = false; break;
+      case '--build': o.build = true; break;
+      case '--json': o.json = path.resolve(val()); break;
+      case '--chart': o.chart = path.resolve(val()); break;
+      case '-h': case '--help': process.stdout.write(HELP); process.exit(0); break;
+      default: usage(`unknown option ${a}`);
+    }
+  }
+  for (const s of o.sizes) if (s < 8 || s > 65000) usage('--sizes must be between 8 and 65000 bytes');
+  o.reps ??= o.quick ? 1 : 3;
+  o.window ??= o.quick ? 300 : 700;
+  o.warmup ??= o.quick ? 100 : 200;
+  o.pingpongCount ??= o.quick ? 3000 : 20000;
+  o.pingpongWarmup = Math.max(100, Math.round(o.pingpongCount / 10));
+  o.drain = o.quick ? 100 : 200;
+  if (o.scenarios.length === 0) usage('no scenario selected');
+  return o;
+}
+
+function usage(msg) {
+  process.stderr.write(`bench: ${msg}\n\n${HELP}`);
+  process.exit(2);
+}
+
+const log = (s) => process.stderr.write(`${s}\n`);
+
+// ---- building -------------------------------------------------------------
+
+function buildC() {
+  if (existsSync(cBinary) && statSync(cBinary).mtimeMs >= statSync(cSource).mtimeMs) return;
+  mkdirSync(outDir, { recursive: true });
+  log(`bench: compiling ${path.relative(root, cSource)} -> ${path.relative(root, cBinary)}`);
+  const tmp = `${cBinary}.${process.pid}.tmp`;
+  execFileSync('gcc', ['-O2', '-Wall', '-Wextra', '-pthread', '-o', tmp, cSource], { stdio: 'inherit', timeout: 120000 });
+  renameSync(tmp, cBinary);
+}
+
+function buildFastdgram(force) {
+  const hasJs = existsSync(path.join(root, 'dist', 'index.js'));
+  const nativeDir = path.join(root, 'native');
+  const hasAddon = existsSync(nativeDir) && readdirSync(nativeDir).some((f) => f.endsWith('.node'));
+  if (hasJs && hasAddon && !force) return;
+  log('bench: building fastdgram (npm run build)');
+  execFileSync('npm', ['run', 'build'], { cwd: root, stdio: ['ignore', 2, 2], timeout: 15 * 60000 });
+}
+
+// Which fastdgram is measured: a hash of the addon and dist/*.js, and the
+// commit (with "+changes" when lib/ or crates/ differ from it).
+function buildIdentity() {
+  const h = createHash('sha256');
+  for (const dir of ['native', 'dist']) {
+    const abs = path.join(root, dir);
+    if (!existsSync(abs)) continue;
+    for (const f of readdirSync(abs).sort()) {
+      if (f.endsWith('.node') || f.endsWith('.js')) h.update(f).update(readFileSync(path.join(abs, f)));
+    }
+  }
+  let commit = null;
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8', timeout: 10000, stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const changed = execFileSync('git', ['status', '--porcelain', '--', 'lib', 'crates'], { cwd: root, encoding: 'utf8', timeout: 10000, stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    if (changed) commit += '+changes';
+  } catch {
+    // not a git checkout
+  }
+  return { build: h.digest('hex').slice(0, 12), commit };
+}
+
+async function ipv6Available() {
+  return new Promise((resolve) => {
+    const s = createSocket('udp6');
+    s.on('error', () => { s.close(); resolve(false); });
+    s.bind(0, '::1', () => { s.close(); resolve(true); });
+  });
+}
+
+// ---- processes ------------------------------------------------------------
+
+const live = new Set();
+
+function killAll() {
+  for (const c of live) {
+    try { c.kill('SIGKILL'); } catch { /* already gone */ }
+  }
+}
+process.on('exit', killAll);
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(sig, () => {
+    killAll();
+    process.exit(130);
+  });
+}
+
+// Starts a process whose stdout is JSON lines; next(key) resolves with the
+// first unread line that has `key`, rejects on an {"error"} line, on exit or
+// after timeoutMs. The process is SIGKILLed after its own timeout.
+function start(label, cmd, args, timeoutMs) {
+  const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  live.add(child);
+  const lines = [];
+  const waiters = [];
+  let stderr = '';
+  let exit = null;
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    child.kill('SIGKILL');
+  }, timeoutMs);
+  child.stdin.on('error', () => {});
+  child.stderr.on('data', (d) => {
+    if (stderr.length < 4000) stderr += d;
+  });
+  const why = () => {
+    const tail = stderr.trim().split('\n').slice(-3).join(' | ');
+    const how = timedOut ? `killed after ${timeoutMs} ms` : exit ? `exited (${exit.signal || exit.code})` : 'running';
+    return `${label} ${how}${tail ? `: ${tail}` : ''}`;
+  };
+  const settle = () => {
+    for (let i = 0; i < waiters.length; ) {
+      const w = waiters[i];
+      const idx = lines.findIndex((l) => l[w.key] !== undefined || l.error !== undefined);
+      if (idx >= 0) {
+        const [line] = lines.splice(idx, 1);
+        waiters.splice(i, 1);
+        clearTimeout(w.timer);
+        if (line.error !== undefined) w.reject(new Error(`${label}: ${line.error}`));
+        else w.resolve(line);
+      } else if (exit) {
+        waiters.splice(i, 1);
+        clearTimeout(w.timer);
+        w.reject(new Error(`${why()} before "${w.key}"`));
+      } else {
+        i++;
+      }
+    }
+  };
+  createInterface({ input: child.stdout }).on('line', (text) => {
+    let line;
+    try {
+      line = JSON.parse(text);
+    } catch {
+      line = { text };
+    }
+    lines.push(line);
+    settle();
+  });
+  const exited = new Promise((resolve) => {
+    const done = (code, signal) => {
+      if (exit) return;
+      exit = { code, signal };
+      live.delete(child);
+      clearTimeout(timer);
+      setImmediate(settle); // after the last 'line' events
+      resolve(exit);
+    };
+    child.on('close', done);
+    child.on('error', (err) => {
+      stderr += String(err.message);
+      done(-1, null);
+    });
+  });
+  return {
+    next(key, ms = timeoutMs) {
+      return new Promise((resolve, reject) => {
+        const w = { key, resolve, reject };
+        w.timer = setTimeout(() => {
+          waiters.splice(waiters.indexOf(w), 1);
+          reject(new Error(`${label}: no "${key}" within ${ms} ms`));
+        }, ms);
+        waiters.push(w);
+        settle();
+      });
+    },
+    write(s) {
+      if (!exit) child.stdin.write(s);
+    },
+    endInput() {
+      if (!exit) child.stdin.end();
+    },
+    async stop(graceMs = 2000) {
+      if (!exit) {
+        const t = setTimeout(() => child.kill('SIGKILL'), graceMs);
+        await exited;
+        clearTimeout(t);
+      }
+      return exit;
+    },
+    kill() {
+      if (!exit) child.kill('SIGKILL');
+      return exited;
+    },
+  };
+}
+
+// ---- one measurement per scenario and module --------------------------------
+
+let opts;
+
+function subject(scenario, mod, family, size, extra, timeoutMs) {
+  const label = `${scenario}/${MODULE_LABEL[mod]}`;
+  const childOpts = { warmupMs: opts.warmup, windowMs: opts.window, maxMs: timeoutMs - 500, ...extra };
+  return start(label, opts.node, [childScript, scenario, mod, String(family), String(size), JSON.stringify(childOpts)], timeoutMs);
+}
+
+const budget = () => opts.warmup + opts.window + 8000;
+
+async function measureRecv(mod, family, size) {
+  const timeoutMs = budget();
+  const rx = mod === 'c'
+    ? start('recv/C', cBinary, ['recv', family, size, opts.warmup, opts.window, timeoutMs - 1000].map(String), timeoutMs)
+    : subject('recv', mod, family, size, {}, timeoutMs);
+  let blast;
+  try {
+    const { port } = await rx.next('port');
+    // the blaster outlasts the receiver's window; it is killed once the result is in
+    blast = start('blaster', cBinary, ['blast', family, port, size, opts.warmup + opts.window + 8000].map(String), timeoutMs);
+    const { result: r } = await rx.next('result');
+    if (r.count <= 0) throw new Error('no datagram in the window');
+    return {
+      'recv.rate': (r.count / r.ns) * 1e9,
+      'recv.cpu': r.cpuNs / r.count / 1000,
+      'memory.peak': r.maxRssKiB / 1024,
+      _detail: { count: r.count, ns: r.ns, badSize: r.badSize },
+    };
+  } finally {
+    await Promise.all([rx.kill(), blast && blast.kill()]);
+  }
+}
+
+async function measureSend(mod, family, size) {
+  const timeoutMs = budget();
+  const sink = start('sink', cBinary, ['sink', family, timeoutMs].map(String), timeoutMs);
+  let tx;
+  try {
+    const { port } = await sink.next('port');
+    tx = mod === 'c'
+      ? start('send/C', cBinary, ['send', family, port, size, opts.warmup, opts.window].map(String), timeoutMs)
+      : subject('send', mod, family, size, { port, inflight: opts.inflight }, timeoutMs);
+    await tx.next('mark');
+    sink.write('m\n');
+    const s0 = await sink.next('count');
+    await tx.next('mark');
+    sink.write('m\n');
+    const s1 = await sink.next('count');
+    const { result: r } = await tx.next('result');
+    const received = s1.count - s0.count;
+    if (r.count <= 0 || received <= 0) throw new Error(`nothing sent (${r.firstError || 'no error'})`);
+    return {
+      'send.rate': (received / (s1.ns - s0.ns)) * 1e9,
+      'send.cpu': r.cpuNs / r.count / 1000,
+      _detail: { completed: r.count, sinkCount: received, errors: r.errors, firstError: r.firstError },
+    };
+  } finally {
+    sink.write('q\n');
+    await Promise.all([sink.stop(1000), tx && tx.kill()]);
+  }
+}
+
+async function measureEcho(mod, family, size) {
+  const timeoutMs = budget() + opts.drain;
+  const srv = mod === 'c'
+    ? start('echo/C', cBinary, ['echo-server', family, timeoutMs].map(String), timeoutMs)
+    : subject('echo', mod, family, size, {}, timeoutMs);
+  let cli;
+  try {
+    const { port } = await srv.next('port');
+    cli = start('echo client', cBinary,
+      ['echo-client', family, port, size, opts.echoRate, opts.warmup, opts.window, opts.drain].map(String), timeoutMs);
+    const { result: r } = await cli.next('result');
+    if (r.offered <= 0) throw new Error('no load offered');
+    return {
+      'echo.rate': (r.echoed / r.ns) * 1e9,
+      'echo.loss': 100 * (1 - r.echoed / r.offered),
+      _detail: { offered: r.offered, echoed: r.echoed },
+    };
+  } finally {
+    srv.endInput();
+    await Promise.all([mod === 'c' ? srv.kill() : srv.stop(1000), cli && cli.kill()]);
+  }
+}
+
+async function measurePingpong(mod, family, size) {
+  const maxMeasureMs = opts.quick ? 1500 : 3000; // fewer round trips if the machine is that slow
+  const timeoutMs = maxMeasureMs + 8000;
+  const p = mod === 'c'
+    ? start('pingpong/C', cBinary, ['pingpong', family, size, opts.pingpongWarmup, opts.pingpongCount, maxMeasureMs].map(String), timeoutMs)
+    : subject('pingpong', mod, family, size, { warmup: opts.pingpongWarmup, count: opts.pingpongCount, maxMeasureMs }, timeoutMs);
+  try {
+    const { result: r } = await p.next('result');
+    return { 'pingpong.p50': r.p50Ns / 1000, 'pingpong.p99': r.p99Ns / 1000, _detail: { n: r.n, lost: r.lost } };
+  } finally {
+    await p.kill();
+  }
+}
+
+const MEASURE = { recv: measureRecv, send: measureSend, echo: measureEcho, pingpong: measurePingpong };
+
+// ---- metrics, medians, output ---------------------------------------------
+
+const METRICS = [
+  // the recv rate is bounded by what the blaster manages to send: fastdgram / C is no target there
+  { key: 'recv.rate', scenario: 'recv', title: 'recv: datagrams delivered to JS', unit: 'dgram/s', better: 'higher', noRatioC: true },
+  { key: 'recv.cpu', scenario: 'recv', title: 'recv: CPU per datagram', unit: 'µs', better: 'lower', target: { max: 1.3, text: 'fastdgram ≤ 1.3× C' } },
+  { key: 'send.rate', scenario: 'send', title: 'send: datagrams/s at the sink', unit: 'dgram/s', better: 'higher', target: { min: 0.85, text: 'fastdgram ≥ 85 % of C' } },
+  { key: 'send.cpu', scenario: 'send', title: 'send: sender CPU per datagram', unit: 'µs', better: 'lower' },
+  { key: 'echo.rate', scenario: 'echo', title: 'echo: datagrams/s echoed', unit: 'dgram/s', better: 'higher' },
+  { key: 'echo.loss', scenario: 'echo', title: 'echo: loss', unit: '%', better: 'lower', noRatioC: true },
+  { key: 'pingpong.p50', scenario: 'pingpong', title: 'ping-pong: round trip p50', unit: 'µs', better: 'lower' },
+  { key: 'pingpong.p99', scenario: 'pingpong', title: 'ping-pong: round trip p99', unit: 'µs', better: 'lower' },
+  { key: 'memory.peak', scenario: 'recv', title: 'memory: receiver peak RSS (VmHWM)', unit: 'MiB', better: 'lower', memory: true, noRatioC: true },
+];
+
+function median(xs) {
+  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (s.length === 0) return null;
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function fmt(v, unit) {
+  if (v === null || !Number.isFinite(v)) return 'n/a';
+  let s;
+  if (unit === 'dgram/s') s = Math.round(v).toLocaleString('en-US');
+  else if (unit === '%') s = v.toFixed(2);
+  else if (unit === 'MiB') s = v.toFixed(1);
+  else s = v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2);
+  return `${s} ${unit}`;
+}
+
+const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? a / b : null);
+const fmtRatio = (r) => (r === null ? '—' : `${r.toFixed(2)}×`);
+const famLabel = (f) => `IPv${f}`;
+const sizeLabel = (s) => `${s.toLocaleString('en-US')} B`;
+
+function summarize(samples, combos) {
+  const rows = [];
+  for (const m of METRICS) {
+    if (!opts.scenarios.includes(m.scenario)) continue;
+    if (m.memory && !opts.memory) continue;
+    for (const [family, size] of combos) {
+      const pick = (mod) => samples.filter((s) => s.mod === mod && s.family === family && s.size === size && s.metrics && s.metrics[m.key] !== undefined).map((s) => s.metrics[m.key]);
+      const values = { node: pick('node'), fast: pick('fast'), c: opts.c ? pick('c') : [] };
+      const med = { node: median(values.node), fast: median(values.fast), c: median(values.c) };
+      const vsNode = m.key === 'echo.loss' ? null : ratio(med.fast, med.node);
+      const vsC = m.noRatioC ? null : ratio(med.fast, med.c);
+      let target = null;
+      if (m.target && vsC !== null) {
+        const met = m.target.max !== undefined ? vsC <= m.target.max : vsC >= m.target.min;
+        target = { text: m.target.text, met };
+      }
+      rows.push({ metric: m.key, title: m.title, unit: m.unit, better: m.better, family, size, median: med, samples: values, fastOverNode: vsNode, fastOverC: vsC, target });
+    }
+  }
+  return rows;
+}
+
+function markdown(rows, header) {
+  const out = [];
+  out.push(header);
+  out.push('');
+  out.push('| scenario | family | size | node:dgram | fastdgram | fastdgram / node:dgram | C limit | fastdgram / C | target |');
+  out.push('|---|---|---:|---:|---:|---:|---:|---:|---|');
+  for (const r of rows) {
+    const target = r.target ? `${r.target.text}: ${r.target.met ? 'met' : 'not met'}` : '';
+    out.push(`| ${r.title} (${r.better} is better) | ${famLabel(r.family)} | ${sizeLabel(r.size)} | ${fmt(r.median.node, r.unit)} | ${fmt(r.median.fast, r.unit)} | ${fmtRatio(r.fastOverNode)} | ${opts.c ? fmt(r.median.c, r.unit) : '—'} | ${fmtRatio(r.fastOverC)} | ${target} |`);
+  }
+  return out.join('\n');
+}
+
+function chart(rows, subtitle) {
+  const metrics = [];
+  for (const m of METRICS) {
+    const mine = rows.filter((r) => r.metric === m.key);
+    if (mine.length === 0) continue;
+    metrics.push({
+      title: m.title,
+      unit: m.unit,
+      better: m.better,
+      groups: mine.map((r) => ({ label: `${famLabel(r.family)} ${sizeLabel(r.size)}`, fast: r.median.fast, node: r.median.node, c: r.median.c })),
+    });
+  }
+  return barChart({ title: 'fastdgram vs node:dgram vs C (medians, loopback)', subtitle, metrics });
+}
+
+// ---- main -----------------------------------------------------------------
+
+async function main() {
+  opts = parseArgs(process.argv.slice(2));
+  const t0 = Date.now();
+  buildC();
+  buildFastdgram(opts.build);
+  if (!existsSync(opts.node)) usage(`--node ${opts.node}: no such file`);
+  const identity = buildIdentity();
+  const nodeVersion = execFileSync(opts.node, ['--version'], { encoding: 'utf8', timeout: 10000 }).trim();
+  if (opts.families.includes(6) && !(await ipv6Available())) {
+    log('bench: ::1 is not available, IPv6 skipped');
+    opts.families = opts.families.filter((f) => f !== 6);
+  }
+  const combos = opts.families.flatMap((f) => opts.sizes.map((s) => [f, s]));
+  const modules = opts.c ? ['node', 'fast', 'c'] : ['node', 'fast'];
+  const total = opts.reps * opts.scenarios.length * combos.length * modules.length;
+  const cpu = os.cpus();
+  log(`bench: ${total} measurements, node ${nodeVersion} (${opts.node}), ${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, window ${opts.window} ms after ${opts.warmup} ms warm-up`);
+
+  const samples = [];
+  let done = 0;
+  for (let rep = 0; rep < opts.reps; rep++) {
+    for (const scenario of opts.scenarios) {
+      for (const [family, size] of combos) {
+        // alternate the order of the modules from one repetition to the next
+        const order = modules.map((_, i) => modules[(i + rep) % modules.length]);
+        for (const mod of order) {
+          done++;
+          const what = `[${String(done).padStart(String(total).length)}/${total}] ${scenario.padEnd(8)} ${famLabel(family)} ${String(size).padStart(5)} B  ${MODULE_LABEL[mod].padEnd(10)} rep ${rep + 1}/${opts.reps}`;
+          const started = Date.now();
+          let metrics = null;
+          let error = null;
+          try {
+            metrics = await MEASURE[scenario](mod, family, size);
+          } catch (err) {
+            error = err.message;
+          }
+          const took = `${((Date.now() - started) / 1000).toFixed(1)} s`;
+          if (metrics) {
+            const shown = Object.entries(metrics).filter(([k]) => !k.startsWith('_')).map(([k, v]) => `${k.split('.')[1]} ${fmt(v, METRICS.find((m) => m.key === k).unit)}`);
+            log(`${what}  ${shown.join(', ')}  (${took})`);
+          } else {
+            log(`${what}  FAILED: ${error}  (${took})`);
+          }
+          const { _detail, ...figures } = metrics || {};
+          samples.push({ scenario, mod, family, size, rep: rep + 1, metrics: metrics ? figures : null, detail: _detail ?? null, error });
+        }
+      }
+    }
+  }
+
+  const rows = summarize(samples, combos);
+  const wall = (Date.now() - t0) / 1000;
+  const identityAfter = buildIdentity();
+  const changedBuild = identityAfter.build !== identity.build;
+  if (changedBuild) log(`bench: WARNING: fastdgram's build changed during the run (${identity.build} -> ${identityAfter.build}); its figures mix two builds`);
+  const buildText = `fastdgram build ${identity.build}${identity.commit ? ` (commit ${identity.commit})` : ''}${changedBuild ? `, changed to ${identityAfter.build} during the run` : ''}`;
+  const header = [
+    `Medians of ${opts.reps} repetition${opts.reps > 1 ? 's' : ''}; node ${nodeVersion}; ${buildText}; ${cpu.length} × ${cpu[0]?.model ?? 'cpu'}; Linux ${os.release()}; loopback.`,
+    `recv/send/echo: ${opts.warmup} ms warm-up, ${opts.window} ms window; echo load ${opts.echoRate.toLocaleString('en-US')} dgram/s; ping-pong ${opts.pingpongCount.toLocaleString('en-US')} round trips (at most ${opts.quick ? 1.5 : 3} s); send ≤ ${opts.inflight} callbacks in flight.`,
+    opts.c ? 'C limit: recv and memory = a recvmmsg receiver under the same blaster; send = a sendmmsg sender to the same sink; echo = a recvmmsg/sendmmsg echo server; ping-pong = blocking send/recv between two sockets.' : 'C limit: not measured (--no-c).',
+  ].join('\n');
+  process.stdout.write(`${markdown(rows, header)}\n`);
+  const failed = samples.filter((s) => s.error).length;
+  log(`bench: done in ${wall.toFixed(1)} s${failed ? `, ${failed} measurement(s) failed` : ''}`);
+
+  if (opts.json) {
+    const data = {
+      date: new Date().toISOString(),
+      node: { version: nodeVersion, path: opts.node },
+      fastdgram: { ...identity, buildAfter: identityAfter.build },
+      machine: { cpus: cpu.length, model: cpu[0]?.model ?? null, kernel: os.release() },
+      options: { reps: opts.reps, scenarios: opts.scenarios, memory: opts.memory, sizes: opts.sizes, families: opts.families, warmupMs: opts.warmup, windowMs: opts.window, echoRate: opts.echoRate, pingpongCount: opts.pingpongCount, pingpongWarmup: opts.pingpongWarmup, inflight: opts.inflight, c: opts.c, quick: opts.quick },
+      wallSeconds: wall,
+      units: Object.fromEntries(METRICS.map((m) => [m.key, m.unit])),
+      rows,
+      samples,
+    };
+    mkdirSync(path.dirname(opts.json), { recursive: true });
+    writeFileSync(opts.json, `${JSON.stringify(data, null, 2)}\n`);
+    log(`bench: figures written to ${opts.json}`);
+  }
+  if (opts.chart) {
+    const subtitle = `node ${nodeVersion}, ${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, medians of ${opts.reps}, ${new Date().toISOString().slice(0, 10)}`;
+    mkdirSync(path.dirname(opts.chart), { recursive: true });
+    writeFileSync(opts.chart, chart(rows, subtitle));
+    log(`bench: chart written to ${opts.chart}`);
+  }
+  if (failed === samples.length) process.exitCode = 1;
+}
+
+main().catch((err) => {
+  log(`bench: ${err.stack || err}`);
+  killAll();
+  process.exit(1);
+});
