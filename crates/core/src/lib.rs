@@ -17,6 +17,7 @@ mod batch;
 mod handle_type;
 mod receiver;
 mod runtime;
+mod send_batch;
 mod socket;
 
 pub use address::{display_address, parse_ip, parse_socket_addr, Family};

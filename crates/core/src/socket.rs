@@ -13,6 +13,7 @@ use socket2::{Domain, Protocol, SockAddr, SockRef, Socket, Type};
 use crate::address::{parse_ip, parse_socket_addr, Family};
 use crate::batch::{receive_batch, with_received, Batch, BatchView};
 use crate::runtime::runtime;
+use crate::send_batch;
 
 /// One datagram to send: its bytes and, on an unconnected socket, where to.
 #[derive(Clone, Copy, Debug)]
@@ -460,74 +461,6 @@ fn write_storage(storage: &mut libc::sockaddr_storage, addr: SocketAddr) {
             (storage as *mut libc::sockaddr_storage).cast::<u8>(),
             len,
         );
-    }
-}
-
-/// Sending several datagrams per system call.
-mod send_batch {
-    use super::*;
-
-    /// Most datagrams handed to one `sendmmsg` call.
-    const PER_CALL: usize = 64;
-
-    /// Sends a prefix of `datagrams` (at least one, or an error for the first):
-    /// the byte counts of those sent.
-    #[cfg(target_os = "linux")]
-    pub(super) fn send_some(socket: &Socket, datagrams: &[Outgoing<'_>]) -> io::Result<Vec<usize>> {
-        let chunk = &datagrams[..datagrams.len().min(PER_CALL)];
-        let mut addresses: Vec<Option<SockAddr>> =
-            chunk.iter().map(|d| d.to.map(SockAddr::from)).collect();
-        let mut iovecs: Vec<libc::iovec> = chunk
-            .iter()
-            .map(|d| libc::iovec {
-                iov_base: d.data.as_ptr() as *mut libc::c_void,
-                iov_len: d.data.len(),
-            })
-            .collect();
-        let mut headers: Vec<libc::mmsghdr> = iovecs
-            .iter_mut()
-            .zip(addresses.iter_mut())
-            .map(|(iovec, address)| {
-                // SAFETY: an all-zero mmsghdr is valid; the pointers set here
-                // outlive the sendmmsg call below.
-                let mut header: libc::mmsghdr = unsafe { std::mem::zeroed() };
-                header.msg_hdr.msg_iov = iovec;
-                header.msg_hdr.msg_iovlen = 1;
-                if let Some(address) = address {
-                    header.msg_hdr.msg_name = address.as_ptr() as *mut libc::c_void;
-                    header.msg_hdr.msg_namelen = address.len();
-                }
-                header
-            })
-            .collect();
-        // SAFETY: the headers point at iovecs and addresses alive in this frame,
-        // and the iovecs at the callers' byte slices.
-        let sent = unsafe {
-            libc::sendmmsg(
-                socket.as_raw_fd(),
-                headers.as_mut_ptr(),
-                headers.len() as u32,
-                libc::MSG_DONTWAIT,
-            )
-        };
-        if sent < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(headers[..sent as usize]
-            .iter()
-            .map(|h| h.msg_len as usize)
-            .collect())
-    }
-
-    /// Portable fallback: one `sendto` per call.
-    #[cfg(not(target_os = "linux"))]
-    pub(super) fn send_some(socket: &Socket, datagrams: &[Outgoing<'_>]) -> io::Result<Vec<usize>> {
-        let first = &datagrams[0];
-        let sent = match first.to {
-            Some(to) => socket.send_to(first.data, &SockAddr::from(to))?,
-            None => socket.send(first.data)?,
-        };
-        Ok(vec![sent])
     }
 }
 
