@@ -315,6 +315,7 @@ unsafe fn encode_into_js(state: &PollState, view: &BatchView<'_>) -> napi::Resul
 unsafe fn deliver(state: &PollState, batch: JsBatch) -> napi::Result<()> {
     let env = state.env;
     unsafe {
+        let callee = Callee::resolve(state)?;
         let undefined = undefined(env)?;
         let no_error = i32::to_napi_value(env, 0)?;
         let first = [
@@ -325,7 +326,7 @@ unsafe fn deliver(state: &PollState, batch: JsBatch) -> napi::Result<()> {
         for index in 0..batch.count {
             let extra = if index == 0 { first } else { [undefined; 3] };
             let index = i32::to_napi_value(env, index as i32)?;
-            call(state, [index, no_error, extra[0], extra[1], extra[2]])?;
+            callee.call(state, [index, no_error, extra[0], extra[1], extra[2]])?;
         }
         Ok(())
     }
@@ -334,49 +335,74 @@ unsafe fn deliver(state: &PollState, batch: JsBatch) -> napi::Result<()> {
 unsafe fn deliver_error(state: &PollState, errno: i32) -> napi::Result<()> {
     let env = state.env;
     unsafe {
+        let callee = Callee::resolve(state)?;
         let undefined = undefined(env)?;
-        call(
-            state,
-            [
-                i32::to_napi_value(env, 0)?,
-                i32::to_napi_value(env, errno)?,
-                undefined,
-                undefined,
-                undefined,
-            ],
-        )
+        let args = [
+            i32::to_napi_value(env, 0)?,
+            i32::to_napi_value(env, errno)?,
+            undefined,
+            undefined,
+            undefined,
+        ];
+        callee.call(state, args)
     }
 }
 
-/// One callback into JavaScript from the event loop, with what node does
-/// around it: async hooks, then the nextTick queue and microtasks.
-unsafe fn call(state: &PollState, args: [sys::napi_value; 5]) -> napi::Result<()> {
-    let env = state.env;
-    let callback = state.callback.get();
-    if state.closed.get() || callback.is_null() {
-        return Err(napi::Error::from_status(napi::Status::Closing));
-    }
-    unsafe {
-        let mut function = ptr::null_mut();
-        napi_status(sys::napi_get_reference_value(env, callback, &mut function))?;
-        // napi_make_callback needs an object as `this`.
-        let mut global = ptr::null_mut();
-        napi_status(sys::napi_get_global(env, &mut global))?;
-        let mut result = ptr::null_mut();
-        let status = sys::napi_make_callback(
-            env,
-            state.context.get(),
-            global,
-            function,
-            args.len(),
-            args.as_ptr(),
-            &mut result,
-        );
-        if status == sys::Status::napi_pending_exception {
-            report_uncaught(env);
+/// The wrapper's callback and the `this` it is called with (napi_make_callback
+/// needs an object), looked up once per batch.
+struct Callee {
+    function: sys::napi_value,
+    receiver: sys::napi_value,
+}
+
+impl Callee {
+    unsafe fn resolve(state: &PollState) -> napi::Result<Callee> {
+        let callback = state.callback.get();
+        if state.closed.get() || callback.is_null() {
+            return Err(napi::Error::from_status(napi::Status::Closing));
         }
+        let mut callee = Callee {
+            function: ptr::null_mut(),
+            receiver: ptr::null_mut(),
+        };
+        unsafe {
+            napi_status(sys::napi_get_reference_value(
+                state.env,
+                callback,
+                &mut callee.function,
+            ))?;
+            napi_status(sys::napi_get_global(state.env, &mut callee.receiver))?;
+        }
+        Ok(callee)
     }
-    Ok(())
+
+    /// One callback into JavaScript from the event loop, with what node does
+    /// around it: async hooks, then the nextTick queue and microtasks. Stops
+    /// (an error) once the socket is closed.
+    unsafe fn call(&self, state: &PollState, args: [sys::napi_value; 5]) -> napi::Result<()> {
+        if state.closed.get() {
+            return Err(napi::Error::from_status(napi::Status::Closing));
+        }
+        let env = state.env;
+        let mut result = ptr::null_mut();
+        // SAFETY: on env's thread, with values of the current handle scope.
+        let status = unsafe {
+            sys::napi_make_callback(
+                env,
+                state.context.get(),
+                self.receiver,
+                self.function,
+                args.len(),
+                args.as_ptr(),
+                &mut result,
+            )
+        };
+        if status == sys::Status::napi_pending_exception {
+            // SAFETY: as above.
+            unsafe { report_uncaught(env) };
+        }
+        Ok(())
+    }
 }
 
 /// A throwing 'message' handler is an uncaught exception, as in node.
