@@ -21,6 +21,8 @@ const UV_EINVAL = -osConstants.errno.EINVAL;
 const UV_EMSGSIZE = -osConstants.errno.EMSGSIZE;
 const UV_EISCONN = -osConstants.errno.EISCONN;
 const UV_EDESTADDRREQ = -osConstants.errno.EDESTADDRREQ;
+/** `FASTDGRAM_NO_SEND_BATCH=1` sends each datagram by itself (for measuring what batching contributes). */
+const SEND_AT_ONCE = process.env.FASTDGRAM_NO_SEND_BATCH !== undefined;
 /** The most buffers one datagram may be gathered from (libuv's IOV_MAX). */
 const IOV_MAX = 1024;
 const INT32_MAX = 2 ** 31 - 1;
@@ -202,6 +204,11 @@ export class UdpHandle {
       // Connected: node reads the bytes during send() itself, so send now.
       if (this.pendingSends.size > 0 || this.outbox.length > 0) return this.sendLater(native, request, data, port, ip);
       const sent = native.send(data, 0, undefined);
+      if (sent !== UV_EAGAIN) return sent >= 0 ? sent + 1 : sent;
+      return this.sendLater(native, request, data, port, ip);
+    }
+    if (SEND_AT_ONCE) {
+      const sent = this.pendingSends.size > 0 ? UV_EAGAIN : native.send(data, toPort(port), toText(ip));
       if (sent !== UV_EAGAIN) return sent >= 0 ? sent + 1 : sent;
       return this.sendLater(native, request, data, port, ip);
     }

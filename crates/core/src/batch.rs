@@ -2,7 +2,7 @@
 
 use std::cell::RefCell;
 use std::io;
-use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+use std::net::SocketAddr;
 use std::os::fd::RawFd;
 
 /// Datagrams read in one receive call at most; more wait for the next wake-up.
@@ -143,7 +143,9 @@ pub(crate) fn receive_batch(fd: RawFd) -> io::Result<Batch> {
     with_received(fd, |view| view.to_batch())
 }
 
+#[cfg(target_os = "linux")]
 fn to_socket_addr(storage: &libc::sockaddr_storage) -> io::Result<SocketAddr> {
+    use std::net::{Ipv4Addr, Ipv6Addr, SocketAddrV4, SocketAddrV6};
     match storage.ss_family as libc::c_int {
         libc::AF_INET => {
             // SAFETY: the family says the storage holds a sockaddr_in.
@@ -268,7 +270,8 @@ mod platform {
     /// Portable fallback: one `recvfrom` per datagram until the socket is empty.
     pub(super) fn receive_into(fd: RawFd, scratch: &mut Scratch) -> io::Result<usize> {
         // SAFETY: fd is open for the duration of this call (the caller holds the socket).
-        let socket = socket2::SockRef::from(unsafe { &BorrowedFd::borrow_raw(fd) });
+        let fd = unsafe { BorrowedFd::borrow_raw(fd) };
+        let socket = socket2::SockRef::from(&fd);
         let mut count = 0;
         while count < BATCH_CAPACITY {
             let slot = &mut scratch.slots[count * SLOT_SIZE..(count + 1) * SLOT_SIZE];

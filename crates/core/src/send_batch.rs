@@ -37,6 +37,7 @@ pub(crate) fn send_some(socket: &Socket, datagrams: &[Outgoing<'_>]) -> io::Resu
 mod gso {
     use std::io;
     use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::OnceLock;
 
     /// Linux's UDP_MAX_SEGMENTS.
     pub const MAX_SEGMENTS: usize = 64;
@@ -45,9 +46,14 @@ mod gso {
     pub const MAX_BYTES: usize = 65_507;
 
     static REFUSED: AtomicBool = AtomicBool::new(false);
+    static SWITCHED_OFF: OnceLock<bool> = OnceLock::new();
 
+    /// Off where the kernel refused it, or by `FASTDGRAM_NO_GSO=1` (for
+    /// measuring what GSO contributes).
     pub fn available() -> bool {
-        !REFUSED.load(Ordering::Relaxed)
+        let switched_off =
+            *SWITCHED_OFF.get_or_init(|| std::env::var_os("FASTDGRAM_NO_GSO").is_some());
+        !switched_off && !REFUSED.load(Ordering::Relaxed)
     }
 
     /// Errors that say this kernel or route cannot do UDP GSO at all.
