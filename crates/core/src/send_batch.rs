@@ -5,6 +5,7 @@
 //! GSO is not tried again.
 
 use std::io;
+#[cfg(target_os = "linux")]
 use std::os::fd::AsRawFd;
 
 use socket2::{SockAddr, Socket};

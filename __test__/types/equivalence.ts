@@ -1,0 +1,40 @@
+// fastdgram's declarations against @types/node's dgram module, compiled once
+// per module setting by scripts/test-types.mjs. Only bindSync/connectSync
+// (newest Node.js, not implemented by fastdgram) may differ.
+import type * as node from 'node:dgram';
+import type * as fast from 'fastdgram';
+
+/** true when A and B are the same type (TypeScript's identity, not just assignability). */
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+function expectTrue<T extends true>(): T | undefined {
+  return undefined;
+}
+
+type Unimplemented = 'bindSync' | 'connectSync';
+
+expectTrue<Equal<fast.RemoteInfo, node.RemoteInfo>>();
+expectTrue<Equal<fast.BindOptions, node.BindOptions>>();
+expectTrue<Equal<fast.SocketType, node.SocketType>>();
+expectTrue<Equal<Required<fast.SocketOptions>, Required<node.SocketOptions>>>();
+expectTrue<Equal<keyof fast.SocketOptions, keyof node.SocketOptions>>();
+expectTrue<Equal<keyof fast.Socket, Exclude<keyof node.Socket, Unimplemented>>>();
+expectTrue<Equal<ReturnType<fast.Socket['address']>, ReturnType<node.Socket['address']>>>();
+expectTrue<Equal<Parameters<typeof fast.createSocket>, Parameters<typeof node.createSocket>>>();
+
+// A fastdgram socket goes wherever code expects a node:dgram socket once the
+// two unimplemented methods are added, and a node:dgram socket goes wherever
+// code expects a fastdgram one. (Assignability checks every overload, and
+// methods returning `this` keep returning the socket's own type.)
+type Completed = fast.Socket & Pick<node.Socket, Extract<keyof node.Socket, Unimplemented>>;
+export function toNode(socket: Completed): node.Socket {
+  return socket;
+}
+export function toFast(socket: node.Socket): fast.Socket {
+  return socket;
+}
+// fastdgram's createSocket, with its overloads, has node's createSocket's
+// parameters (returning fastdgram's Socket).
+export const createSocketAsNode: {
+  (type: node.SocketType, callback?: (msg: Buffer, rinfo: node.RemoteInfo) => void): fast.Socket;
+  (options: node.SocketOptions, callback?: (msg: Buffer, rinfo: node.RemoteInfo) => void): fast.Socket;
+} = (null as unknown as typeof fast).createSocket;

@@ -1,0 +1,2 @@
+// fastdgram/register is imported for its effect only.
+export {};

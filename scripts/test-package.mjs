@@ -1,0 +1,381 @@
+#!/usr/bin/env node
+// npm run test:package — fastdgram as a user gets it from npm, tried here.
+//
+// Packs the main package and this host's platform package (npm/<target>/ plus
+// the binary native/fastdgram.<target>.node that `npm run build` made) with
+// `npm pack`, then, in fresh temporary projects whose PATH has no cargo and no
+// rustc, and with npm offline (nothing downloaded, from anywhere):
+//   1. installs both tarballs the way the registry would deliver them (the
+//      platform package satisfying the main package's optional dependency),
+//      and exchanges datagrams through the installed copy from a CommonJS
+//      file and from an ES module file, and through fastdgram/register;
+//   2. runs the type tests (scripts/test-types.mjs) against the installed copy;
+//   3. installs the main tarball alone (as on a host with no binary): the
+//      error names the platform, architecture, libc and the missing package,
+//      and FASTDGRAM_FALLBACK=node falls back to node:dgram with one warning.
+// Prints one line per check and "N passed, M failed"; exits 1 on a failure.
+// It packs what is built: run `npm run build` (npm install does) first.
+import { execFile } from 'node:child_process';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const pkg = JSON.parse(readFileSync(path.join(repo, 'package.json'), 'utf8'));
+const keep = process.argv.includes('--keep');
+const STEP_TIMEOUT = 180_000;
+
+const results = [];
+function check(name, ok, detail = '') {
+  results.push(ok);
+  console.log(`${ok ? 'ok    ' : 'FAILED'} ${name}${!ok && detail ? `\n${String(detail).trim().replace(/^/gm, '         ')}` : ''}`);
+  return ok;
+}
+
+/** Runs a command; resolves with { code, stdout, stderr } (never rejects on exit code). */
+function run(file, args, options = {}) {
+  return new Promise((resolve) => {
+    execFile(
+      file,
+      args,
+      { timeout: STEP_TIMEOUT, killSignal: 'SIGKILL', maxBuffer: 32 << 20, ...options },
+      (error, stdout, stderr) => {
+        const code = error ? (error.killed ? 'timeout' : (error.code ?? 1)) : 0;
+        resolve({ code, stdout: String(stdout), stderr: String(stderr), error });
+      },
+    );
+  });
+}
+
+/** This host's napi-rs target suffix (linux-x64-gnu, darwin-arm64, win32-x64-msvc, ...). */
+function hostTarget() {
+  const { platform, arch } = process;
+  if (platform === 'linux') {
+    const musl = !process.report.getReport().header.glibcVersionRuntime;
+    if (arch === 'arm') return musl ? 'linux-arm-musleabihf' : 'linux-arm-gnueabihf';
+    return `linux-${arch}-${musl ? 'musl' : 'gnu'}`;
+  }
+  if (platform === 'win32') return `win32-${arch}-msvc`;
+  return `${platform}-${arch}`;
+}
+
+function npmCli() {
+  const candidates = [
+    process.env.npm_execpath,
+    path.join(path.dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'bin', 'npm-cli.js'),
+    path.join(path.dirname(process.execPath), 'node_modules', 'npm', 'bin', 'npm-cli.js'),
+  ];
+  const found = candidates.find((c) => c && c.endsWith('.js') && existsSync(c));
+  if (!found) throw new Error('cannot find npm-cli.js next to this node');
+  return found;
+}
+
+/**
+ * An environment without a Rust toolchain: PATH keeps only directories that
+ * hold neither cargo nor rustc, with a bin folder of our own in front for node
+ * and npm; CARGO_* / RUSTUP_* are dropped.
+ */
+function noRustEnv(work) {
+  const bin = path.join(work, 'bin');
+  mkdirSync(bin, { recursive: true });
+  const cli = npmCli();
+  if (process.platform === 'win32') {
+    writeFileSync(path.join(bin, 'npm.cmd'), `@"${process.execPath}" "${cli}" %*\r\n`);
+    writeFileSync(path.join(bin, 'node.cmd'), `@"${process.execPath}" %*\r\n`);
+  } else {
+    writeFileSync(path.join(bin, 'npm'), `#!/bin/sh\nexec "${process.execPath}" "${cli}" "$@"\n`);
+    writeFileSync(path.join(bin, 'node'), `#!/bin/sh\nexec "${process.execPath}" "$@"\n`);
+    chmodSync(path.join(bin, 'npm'), 0o755);
+    chmodSync(path.join(bin, 'node'), 0o755);
+  }
+  const exts = process.platform === 'win32' ? ['.exe', '.cmd', ''] : [''];
+  const hasRust = (dir) => ['cargo', 'rustc'].some((tool) => exts.some((ext) => existsSync(path.join(dir, tool + ext))));
+  const dirs = (process.env.PATH || '').split(path.delimiter).filter((dir) => dir && !hasRust(dir));
+  const env = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (/^(CARGO|RUSTUP|RUSTC|RUSTFLAGS)/i.test(key) || /^npm_/i.test(key)) continue;
+    env[key] = value;
+  }
+  env.PATH = [bin, ...dirs].join(path.delimiter);
+  // npm: offline (nothing is downloaded), its own cache, no noise.
+  env.npm_config_offline = 'true';
+  env.npm_config_cache = path.join(work, 'npm-cache');
+  env.npm_config_audit = 'false';
+  env.npm_config_fund = 'false';
+  env.npm_config_update_notifier = 'false';
+  return env;
+}
+
+/** Which of `tools` the environment's PATH finds. */
+function findTools(env, tools) {
+  const exts = process.platform === 'win32' ? ['.exe', '.cmd', ''] : [''];
+  return tools.filter((tool) =>
+    env.PATH.split(path.delimiter).some((dir) => exts.some((ext) => existsSync(path.join(dir, tool + ext)))),
+  );
+}
+
+async function tarList(tgz) {
+  const { code, stdout, stderr } = await run('tar', ['-tzf', tgz]);
+  if (code !== 0) throw new Error(`tar -tzf ${tgz}: ${stderr}`);
+  return stdout.split('\n').filter(Boolean);
+}
+
+// The apps a user would write: echo one datagram through the installed copy.
+const echoBody = (label) => `
+const server = dgram.createSocket('udp4');
+server.on('message', (msg, rinfo) => server.send(msg, rinfo.port, rinfo.address));
+server.bind(0, '127.0.0.1', () => {
+  const client = dgram.createSocket('udp4');
+  const timer = setTimeout(() => { console.error('no echo within 5 s'); process.exit(1); }, 5000);
+  client.on('message', (msg, rinfo) => {
+    clearTimeout(timer);
+    console.log(JSON.stringify({
+      app: ${JSON.stringify(label)},
+      echo: msg.toString(),
+      from: rinfo.address,
+      isNodeDgram: dgram === nodeDgram,
+      isFastdgramSocket: client instanceof Fast.Socket,
+    }));
+    client.close();
+    server.close();
+  });
+  client.send('hello from ${label}', server.address().port, '127.0.0.1');
+});
+`;
+const APPS = {
+  'app.cjs': `'use strict';
+const dgram = require('fastdgram');
+const Fast = dgram;
+const nodeDgram = require('node:dgram');
+${echoBody('commonjs')}`,
+  'app.mjs': `import dgram, { createSocket, Socket } from 'fastdgram';
+import nodeDgram from 'node:dgram';
+const Fast = { Socket };
+if (createSocket !== dgram.createSocket) throw new Error('named and default exports differ');
+${echoBody('module')}`,
+  // An app written for node:dgram, switched with --import fastdgram/register.
+  'app-register.mjs': `import dgram from 'node:dgram';
+import Fast from 'fastdgram';
+const nodeDgram = process.getBuiltinModule ? process.getBuiltinModule('node:dgram') : null;
+${echoBody('register')}`,
+};
+
+const work = mkdtempSync(path.join(tmpdir(), 'fastdgram-package-'));
+try {
+  const target = hostTarget();
+  const binary = path.join(repo, 'native', `${pkg.napi.binaryName}.${target}.node`);
+  const npmDir = path.join(repo, 'npm', target);
+  if (!existsSync(path.join(repo, 'dist', 'index.js')) || !existsSync(binary)) {
+    throw new Error(`nothing built to pack (dist/index.js, ${path.relative(repo, binary)}): run npm run build first`);
+  }
+  if (!existsSync(path.join(npmDir, 'package.json'))) throw new Error(`no platform package for ${target} in npm/`);
+  const newestLib = Math.max(...readdirSync(path.join(repo, 'lib')).map((f) => statSync(path.join(repo, 'lib', f)).mtimeMs));
+  if (statSync(path.join(repo, 'dist', 'index.js')).mtimeMs < newestLib - 1000) {
+    console.log('note: dist/ is older than lib/ — packing it as built (npm run build:ts refreshes it)');
+  }
+
+  // --- pack -------------------------------------------------------------
+  const packs = path.join(work, 'packs');
+  mkdirSync(packs);
+  const npm = [npmCli()];
+  const packMain = await run(process.execPath, [...npm, 'pack', '--ignore-scripts', '--json', '--pack-destination', packs], {
+    cwd: repo,
+  });
+  if (!check('npm pack: main package', packMain.code === 0, packMain.stderr)) throw new Error('npm pack failed');
+  // As the publish job does: without `prepare` (it builds from Rust sources
+  // for developers; npm 11 would list it as an install script waiting for
+  // approval). Unpacked, `npm pkg delete scripts.prepare`, packed again.
+  const packedTgz = path.join(packs, JSON.parse(packMain.stdout)[0].filename);
+  const stage = path.join(work, 'main-stage');
+  mkdirSync(stage);
+  const untar = await run('tar', ['-xzf', packedTgz, '-C', stage]);
+  if (untar.code !== 0) throw new Error(`tar -xzf: ${untar.stderr}`);
+  rmSync(packedTgz);
+  const stagedPkg = path.join(stage, 'package');
+  const strip = await run(process.execPath, [...npm, 'pkg', 'delete', 'scripts.prepare'], { cwd: stagedPkg });
+  const repack = await run(process.execPath, [...npm, 'pack', '--ignore-scripts', '--json', '--pack-destination', packs], {
+    cwd: stagedPkg,
+  });
+  if (!check('main package packed as published (without scripts.prepare)', strip.code === 0 && repack.code === 0, strip.stderr + repack.stderr)) {
+    throw new Error('npm pack failed');
+  }
+  const mainTgz = path.join(packs, JSON.parse(repack.stdout)[0].filename);
+
+  const platformSrc = path.join(work, 'platform-src');
+  cpSync(npmDir, platformSrc, { recursive: true });
+  cpSync(binary, path.join(platformSrc, path.basename(binary)));
+  const packPlatform = await run(process.execPath, [...npm, 'pack', '--json', '--pack-destination', packs], {
+    cwd: platformSrc,
+  });
+  if (!check(`npm pack: platform package npm/${target}`, packPlatform.code === 0, packPlatform.stderr)) {
+    throw new Error('npm pack failed');
+  }
+  const platformTgz = path.join(packs, JSON.parse(packPlatform.stdout)[0].filename);
+
+  const mainFiles = await tarList(mainTgz);
+  const needed = [
+    'package/package.json',
+    'package/entry/index.js',
+    'package/entry/index.mjs',
+    'package/dist/index.js',
+    'package/native/index.js',
+    'package/types/index.d.ts',
+    'package/types/index.d.mts',
+    'package/register/index.js',
+    'package/register/index.mjs',
+    'package/README.md',
+  ];
+  const missing = needed.filter((f) => !mainFiles.includes(f));
+  check('main tarball holds the entry points, wrapper, loader, types and register', missing.length === 0, `missing: ${missing.join(', ')}`);
+  const strays = mainFiles.filter((f) => f.endsWith('.node') || /\.(ts|rs)$/.test(f) && !f.endsWith('.d.ts') || f.includes('__test__'));
+  check('main tarball holds no binary, no sources, no tests', strays.length === 0, strays.join('\n'));
+  const platformFiles = await tarList(platformTgz);
+  check(
+    'platform tarball holds the binary',
+    platformFiles.includes(`package/${path.basename(binary)}`),
+    platformFiles.join('\n'),
+  );
+  const platformPkg = JSON.parse(readFileSync(path.join(platformSrc, 'package.json'), 'utf8'));
+  check(
+    'platform package declares os and cpu (and libc on Linux) and its binary as main',
+    Array.isArray(platformPkg.os) &&
+      Array.isArray(platformPkg.cpu) &&
+      (process.platform !== 'linux' || Array.isArray(platformPkg.libc)) &&
+      platformPkg.main === path.basename(binary),
+    JSON.stringify(platformPkg),
+  );
+  check(
+    `main package lists ${platformPkg.name}@${pkg.version} among its optional dependencies`,
+    pkg.optionalDependencies?.[platformPkg.name] === pkg.version,
+    JSON.stringify(pkg.optionalDependencies),
+  );
+
+  // --- a fresh project, no Rust, offline -------------------------------------
+  const env = noRustEnv(work);
+  const rustFound = findTools(env, ['cargo', 'rustc']);
+  check('the test projects see no cargo and no rustc on PATH', rustFound.length === 0, `found: ${rustFound.join(', ')}`);
+
+  const app = path.join(work, 'app');
+  mkdirSync(app);
+  writeFileSync(path.join(app, 'package.json'), '{ "name": "fastdgram-user", "version": "1.0.0", "private": true }\n');
+  const install = await run('npm', ['install', mainTgz, platformTgz], { cwd: app, env, shell: process.platform === 'win32' });
+  check('npm install <main.tgz> <platform.tgz> (offline, no Rust) succeeds', install.code === 0, install.stderr + install.stdout);
+  check('npm install says nothing about install scripts', !/install-script|prepare|gyp/i.test(install.stderr), install.stderr);
+  const installedPkg = JSON.parse(readFileSync(path.join(app, 'node_modules', 'fastdgram', 'package.json'), 'utf8'));
+  const lifecycle = ['preinstall', 'install', 'postinstall', 'prepare'].filter((k) => installedPkg.scripts?.[k]);
+  check('the installed package has no install-time scripts', lifecycle.length === 0, lifecycle.join(', '));
+  const installed = path.join(app, 'node_modules', 'fastdgram');
+  check(
+    'the installed main package carries no binary of its own',
+    existsSync(path.join(installed, 'entry', 'index.js')) && !readdirSync(path.join(installed, 'native')).some((f) => f.endsWith('.node')),
+  );
+  check(
+    'the platform package is installed beside it',
+    existsSync(path.join(app, 'node_modules', platformPkg.name, path.basename(binary))),
+  );
+
+  for (const [file, text] of Object.entries(APPS)) writeFileSync(path.join(app, file), text);
+  for (const [file, args, label] of [
+    ['app.cjs', [], 'commonjs'],
+    ['app.mjs', [], 'module'],
+    ['app-register.mjs', ['--import', 'fastdgram/register'], 'register'],
+    ['app-register.mjs', ['--require', 'fastdgram/register'], 'register'],
+  ]) {
+    const result = await run('node', [...args, file], { cwd: app, env, timeout: 20_000, shell: process.platform === 'win32' });
+    let report = null;
+    try {
+      report = JSON.parse(result.stdout.trim().split('\n').pop());
+    } catch {
+      // below
+    }
+    check(
+      `node ${[...args, file].join(' ')}: a datagram echoed through the installed fastdgram`,
+      result.code === 0 &&
+        report?.echo === `hello from ${label}` &&
+        report.from === '127.0.0.1' &&
+        report.isNodeDgram === false &&
+        report.isFastdgramSocket === true &&
+        result.stderr === '',
+      `exit ${result.code}\n${result.stdout}\n${result.stderr}`,
+    );
+  }
+
+  // --- types, against the installed copy ----------------------------------
+  const types = await run(process.execPath, [path.join(repo, 'scripts', 'test-types.mjs'), '--package', installed], {
+    cwd: repo,
+    timeout: 300_000,
+  });
+  check('type tests against the installed package', types.code === 0, types.stdout + types.stderr);
+
+  // --- main package alone: no binary for this host ---------------------------
+  const bare = path.join(work, 'no-binary');
+  mkdirSync(bare);
+  writeFileSync(path.join(bare, 'package.json'), '{ "name": "fastdgram-user-2", "version": "1.0.0", "private": true }\n');
+  const bareInstall = await run('npm', ['install', mainTgz], { cwd: bare, env, shell: process.platform === 'win32' });
+  check(
+    'npm install <main.tgz> alone succeeds (the optional platform packages are skipped)',
+    bareInstall.code === 0 && !existsSync(path.join(bare, 'node_modules', platformPkg.name)),
+    bareInstall.stderr,
+  );
+  writeFileSync(path.join(bare, 'app.cjs'), APPS['app.cjs']);
+  const probe = `try { require('fastdgram'); console.log('{}') } catch (e) {
+    console.log(JSON.stringify({ code: e.code, platform: e.platform, arch: e.arch, libc: e.libc, message: e.message })) }`;
+  const failed = await run('node', ['-e', probe], { cwd: bare, env, timeout: 20_000, shell: process.platform === 'win32' });
+  let error = {};
+  try {
+    error = JSON.parse(failed.stdout);
+  } catch {
+    // below
+  }
+  const libc = process.platform === 'linux' ? (process.report.getReport().header.glibcVersionRuntime ? 'glibc' : 'musl') : 'n/a (not Linux)';
+  check(
+    'no binary: require throws ERR_FASTDGRAM_NO_BINARY naming platform, architecture, libc, the package and FASTDGRAM_FALLBACK',
+    error.code === 'ERR_FASTDGRAM_NO_BINARY' &&
+      error.message.includes(`platform ${process.platform}, architecture ${process.arch}, libc ${libc}`) &&
+      error.message.includes(`${platformPkg.name}@${pkg.version}`) &&
+      error.message.includes('FASTDGRAM_FALLBACK=node'),
+    failed.stdout + failed.stderr,
+  );
+  if (error.message) console.log(error.message.replace(/^/gm, '         | '));
+  const fallback = await run('node', ['app.cjs'], {
+    cwd: bare,
+    env: { ...env, FASTDGRAM_FALLBACK: 'node' },
+    timeout: 20_000,
+    shell: process.platform === 'win32',
+  });
+  let fallbackReport = null;
+  try {
+    fallbackReport = JSON.parse(fallback.stdout.trim().split('\n').pop());
+  } catch {
+    // below
+  }
+  check(
+    'no binary + FASTDGRAM_FALLBACK=node: node:dgram, one warning, the datagram echoed',
+    fallback.code === 0 &&
+      fallbackReport?.echo === 'hello from commonjs' &&
+      fallbackReport.isNodeDgram === true &&
+      (fallback.stderr.match(/FastdgramFallbackWarning/g) || []).length === 1,
+    `exit ${fallback.code}\n${fallback.stdout}\n${fallback.stderr}`,
+  );
+} catch (err) {
+  check('test:package ran to the end', false, err.stack);
+} finally {
+  if (keep) console.log(`kept ${work}`);
+  else rmSync(work, { recursive: true, force: true });
+}
+
+const failedCount = results.filter((ok) => !ok).length;
+console.log(`package: ${results.length - failedCount} passed, ${failedCount} failed`);
+process.exitCode = failedCount === 0 ? 0 : 1;
