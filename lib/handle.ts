@@ -77,13 +77,15 @@ export class UdpHandle {
   private referenced = true;
   private receiving = false;
   private connected = false;
-  private readonly pendingSends = new Map<number, PendingSend>();
+  /** Sends waiting for the socket to become writable (made on first need). */
+  private pendingSends: Map<number, PendingSend> | undefined;
   private nextSendId = 1;
   private sendQueueSize = 0;
   /** Unconnected sends of the current burst, sent together (see send). */
-  private outbox: OutgoingDatagram[] = [];
+  private outbox: OutgoingDatagram[] | undefined;
   private sharedHandle: { close(): void } | null = null;
-  private readonly batch = new CurrentBatch();
+  /** Made on the first datagram: sockets that never receive do not pay for it. */
+  private batch: CurrentBatch | undefined;
 
   constructor(family: 4 | 6, lookup: BoundLookup) {
     this.family = family;
@@ -164,8 +166,9 @@ export class UdpHandle {
       this.onerror?.(errno);
       return;
     }
-    if (data) this.batch.start(data, count as number, addresses);
-    this.batch.emit(index, this);
+    const batch = (this.batch ??= new CurrentBatch());
+    if (data) batch.start(data, count as number, addresses);
+    batch.emit(index, this);
   }
 
   /** Send results, and batches and receive errors from the I/O thread (fallback). */
@@ -181,6 +184,7 @@ export class UdpHandle {
       this.completeSend(a, b);
     }
   }
+
 
   /** Whether messages should still reach the owner. */
   get accepting(): boolean {
@@ -202,42 +206,38 @@ export class UdpHandle {
     const data = list.length === 1 ? asBytes(list[0]) : Buffer.concat(list);
     if (ip === undefined) {
       // Connected: node reads the bytes during send() itself, so send now.
-      if (this.pendingSends.size > 0 || this.outbox.length > 0) return this.sendLater(native, request, data, port, ip);
+      if (this.pendingSends?.size || this.outbox?.length) return this.sendLater(native, request, data, port, ip);
       const sent = native.send(data, 0, undefined);
       if (sent !== UV_EAGAIN) return sent >= 0 ? sent + 1 : sent;
       return this.sendLater(native, request, data, port, ip);
     }
     if (SEND_AT_ONCE) {
-      const sent = this.pendingSends.size > 0 ? UV_EAGAIN : native.send(data, toPort(port), toText(ip));
+      const sent = this.pendingSends?.size ? UV_EAGAIN : native.send(data, toPort(port), toText(ip));
       if (sent !== UV_EAGAIN) return sent >= 0 ? sent + 1 : sent;
       return this.sendLater(native, request, data, port, ip);
     }
     // Unconnected sends reach here from their lookup's tick; those of one
     // burst go out together, in one sendmmsg, once their ticks have run.
-    this.outbox.push({ request, data: asBuffer(data), port: toPort(port), ip: toText(ip) });
-    if (this.outbox.length === 1) process.nextTick(this.flushOutbox);
+    const outbox = (this.outbox ??= []);
+    outbox.push({ request, data: asBuffer(data), port: toPort(port), ip: toText(ip) });
+    if (outbox.length === 1) process.nextTick(flushOutbox, this);
     return 0;
   }
 
-  /** Sends what accumulated in the outbox; the callbacks run in send order. */
-  private readonly flushOutbox = (): void => {
-    const done = this.sendOutbox();
-    if (done) completeInOrder(done);
-  };
 
   /**
    * Sends the outbox now and returns what completed (request, bytes or
    * negative errno), in order; datagrams that would block go to the I/O
    * thread, in order, and complete later.
    */
-  private sendOutbox(): Array<[SendRequest, number]> | undefined {
+  sendOutbox(): Array<[SendRequest, number]> | undefined {
     const outbox = this.outbox;
-    if (outbox.length === 0) return undefined;
-    this.outbox = [];
+    if (!outbox?.length) return undefined;
+    this.outbox = undefined;
     const native = this.native;
     if (!native) return outbox.map(({ request }) => [request, UV_EBADF]);
     let results: number[] = [];
-    if (this.pendingSends.size === 0) {
+    if (!this.pendingSends?.size) {
       results =
         outbox.length === 1
           ? [native.send(outbox[0].data, outbox[0].port, outbox[0].ip)].filter((result) => result !== UV_EAGAIN)
@@ -262,17 +262,18 @@ export class UdpHandle {
 
   private sendLater(native: NativeUdp, request: SendRequest, data: Uint8Array, port: number | undefined, ip: string | undefined): number {
     const id = this.nextSendId++;
-    const err = native.sendLater(asBuffer(data), toPort(port), ip === undefined ? undefined : toText(ip), id);
+    const onEvent = (kind: number, a: number, b: number, data?: Buffer, addresses?: string): void => this.onNativeEvent(kind, a, b, data, addresses);
+    const err = native.sendLater(asBuffer(data), toPort(port), ip === undefined ? undefined : toText(ip), id, onEvent);
     if (err < 0) return err;
-    this.pendingSends.set(id, { request, size: data.byteLength });
+    (this.pendingSends ??= new Map()).set(id, { request, size: data.byteLength });
     this.sendQueueSize += data.byteLength;
     return 0;
   }
 
   private completeSend(id: number, result: number): void {
-    const pending = this.pendingSends.get(id);
+    const pending = this.pendingSends?.get(id);
     if (!pending) return;
-    this.pendingSends.delete(id);
+    this.pendingSends?.delete(id);
     this.sendQueueSize -= pending.size;
     pending.request.oncomplete?.(result < 0 ? result : 0, result < 0 ? 0 : result);
   }
@@ -282,7 +283,7 @@ export class UdpHandle {
   }
 
   getSendQueueCount(): number {
-    return this.pendingSends.size;
+    return this.pendingSends?.size ?? 0;
   }
 
   connect(ip: unknown, port: unknown): number {
@@ -424,6 +425,12 @@ export class UdpHandle {
   }
 }
 
+/** Sends what accumulated in a handle's outbox; the callbacks run in send order. */
+function flushOutbox(handle: UdpHandle): void {
+  const done = handle.sendOutbox();
+  if (done) completeInOrder(done);
+}
+
 /** Runs send callbacks in order; one that throws does not lose the rest. */
 function completeInOrder(done: Array<[SendRequest, number]>): void {
   for (let i = 0; i < done.length; i++) {
@@ -461,15 +468,18 @@ function asBytes(view: ArrayBufferView): Uint8Array {
   return view instanceof Uint8Array ? view : new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
 }
 
+const NO_BYTES = new ArrayBuffer(0);
+const NO_META = new Uint32Array(0);
+
 /**
  * The batch whose datagrams are being emitted. Its buffer holds the payloads
  * back to back, then three u32 words per datagram (length, port | IPv6 flag,
  * index into the comma-joined source addresses): crates/node/src/encoding.rs.
  */
 class CurrentBatch {
-  private bytes: ArrayBuffer = new ArrayBuffer(0);
+  private bytes: ArrayBuffer = NO_BYTES;
   private base = 0;
-  private meta: Uint32Array = new Uint32Array(0);
+  private meta: Uint32Array = NO_META;
   private addresses: string[] = [];
   private joinedAddresses = '';
   private nextIndex = 0;
@@ -507,6 +517,12 @@ class CurrentBatch {
       port: portWord & 0xffff,
       size,
     };
-    handle.onmessage?.(Buffer.from(this.bytes, start, size), rinfo);
+    const msg = Buffer.from(this.bytes, start, size);
+    // After the last datagram only the messages a handler keeps hold the batch.
+    if (this.nextIndex * META_WORDS === this.meta.length) {
+      this.bytes = NO_BYTES;
+      this.meta = NO_META;
+    }
+    handle.onmessage?.(msg, rinfo);
   }
 }

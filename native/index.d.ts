@@ -60,9 +60,10 @@ export declare class NativeUdp {
   sendBatch(buffers: Array<Buffer>, ports: Uint32Array, ips: Array<string>): Array<number>
   /**
    * Sends a copy of `data` once the socket can take it; the result arrives
-   * as a send-done event carrying `id`. Returns 0 or a negative errno.
+   * as a send-done event carrying `id` at `on_event`. Returns 0 or a
+   * negative errno.
    */
-  sendLater(data: Buffer, port: number, ip: string | undefined | null, id: number): number
+  sendLater(data: Buffer, port: number, ip: string | undefined | null, id: number, onEvent: (kind: number, a: number, b: number, data?: Buffer, addresses?: string) => void): number
   setBroadcast(on: boolean): number
   setTtl(ttl: number): number
   setMulticastTtl(ttl: number): number

@@ -242,28 +242,43 @@ impl NativeUdp {
             Some(socket) => socket,
             None => return Ok(EBADF),
         };
-        let events = Arc::new(build_events_fn(on_event)?);
         // SAFETY: called from JavaScript, so on env's thread, with a function of env.
         let polled = unsafe { PollReceiver::start(env.raw(), socket.clone(), on_datagram.raw()) };
         let receiving = match polled {
             Some(Ok(poll)) => {
                 poll.set_referenced(self.referenced);
-                // Send results only: the poll handle is what keeps the loop alive.
-                set_referenced(&env, &events, false)?;
                 Receiving::Poll(poll)
             }
             Some(Err(err)) => return Ok(errno_of(&err)),
             None => {
-                set_referenced(&env, &events, self.referenced)?;
-                match start_thread_receiver(socket, events.clone()) {
+                let events = self.events_fn(&env, on_event)?;
+                match start_thread_receiver(socket, events) {
                     Ok(receiver) => Receiving::Thread(receiver),
                     Err(err) => return Ok(errno_of(&err)),
                 }
             }
         };
         self.receiving = Some(receiving);
-        self.events = Some(events);
         Ok(0)
+    }
+
+    /// The threadsafe function reporting to `on_event`, made on first need
+    /// (a send that must wait, or the I/O-thread receiver): a socket that
+    /// never needs one does not pay for it. It keeps the event loop alive
+    /// only when it also carries received batches of a referenced socket.
+    fn events_fn(
+        &mut self,
+        env: &Env,
+        on_event: Function<'_, crate::events::EventArgs, ()>,
+    ) -> Result<Arc<EventsFn>> {
+        if let Some(events) = &self.events {
+            return Ok(events.clone());
+        }
+        let events = Arc::new(build_events_fn(on_event)?);
+        let carries_batches = !matches!(self.receiving, Some(Receiving::Poll(_)));
+        set_referenced(env, &events, carries_batches && self.referenced)?;
+        self.events = Some(events.clone());
+        Ok(events)
     }
 
     /// Keeps the process alive while the socket is open (the default).
@@ -410,26 +425,39 @@ impl NativeUdp {
     }
 
     /// Sends a copy of `data` once the socket can take it; the result arrives
-    /// as a send-done event carrying `id`. Returns 0 or a negative errno.
+    /// as a send-done event carrying `id` at `on_event`. Returns 0 or a
+    /// negative errno.
     #[napi]
-    pub fn send_later(&self, data: Buffer, port: u32, ip: Option<String>, id: u32) -> i32 {
-        let (Some(socket), Some(events)) = (self.socket.clone(), self.events.clone()) else {
-            return EBADF;
+    pub fn send_later(
+        &mut self,
+        env: Env,
+        data: Buffer,
+        port: u32,
+        ip: Option<String>,
+        id: u32,
+        #[napi(
+            ts_arg_type = "(kind: number, a: number, b: number, data?: Buffer, addresses?: string) => void"
+        )]
+        on_event: Function<'_, crate::events::EventArgs, ()>,
+    ) -> Result<i32> {
+        let Some(socket) = self.socket.clone() else {
+            return Ok(EBADF);
         };
+        let events = self.events_fn(&env, on_event)?;
         let to = match (ip.as_deref(), port_of(port)) {
             (Some(ip), Some(port)) => {
                 match fastdgram_core::parse_socket_addr(ip, port, socket.family()) {
                     Ok(addr) => Some(addr),
-                    Err(err) => return errno_of(&err),
+                    Err(err) => return Ok(errno_of(&err)),
                 }
             }
-            (Some(_), None) => return EINVAL,
+            (Some(_), None) => return Ok(EINVAL),
             (None, _) => None,
         };
         let data = data.to_vec();
         let runtime = match runtime() {
             Ok(runtime) => runtime,
-            Err(err) => return errno_of(&err),
+            Err(err) => return Ok(errno_of(&err)),
         };
         runtime.spawn(async move {
             let result = socket.send(&data, to).await;
@@ -438,7 +466,7 @@ impl NativeUdp {
                 ThreadsafeFunctionCallMode::NonBlocking,
             );
         });
-        0
+        Ok(0)
     }
 
     #[napi]
