@@ -359,7 +359,7 @@ export class UdpHandle {
   private membership(group: unknown, interfaceAddress: unknown, join: boolean): number {
     // Both arguments become strings (which may throw) before libuv parses
     // anything; Node 24 converts the group with String(), so a Symbol is EINVAL.
-    const groupText = String(group);
+    const groupText = cString(String(group));
     const interfaceText = optionalString(interfaceAddress);
     // libuv parses the group before the implicit bind, which takes its family.
     const family = isIP(groupText.split('%')[0]);
@@ -377,7 +377,9 @@ export class UdpHandle {
     return this.sourceMembership(source, group, interfaceAddress, false);
   }
 
-  private sourceMembership(source: string, group: string, interfaceAddress: unknown, join: boolean): number {
+  private sourceMembership(sourceArg: string, groupArg: string, interfaceAddress: unknown, join: boolean): number {
+    const source = cString(sourceArg);
+    const group = cString(groupArg);
     const interfaceText = optionalString(interfaceAddress);
     const family = isIP(group);
     if (family === 0 || isIP(source) !== family) return UV_EINVAL;
@@ -448,7 +450,13 @@ function completeInOrder(done: Array<[SendRequest, number]>): void {
 // ToUint32, port truncated to 16 bits); these do the same before the native
 // call, which would otherwise reject a value of the wrong type.
 function toText(value: unknown): string {
-  return `${value}`;
+  return cString(`${value}`);
+}
+
+/** Node hands libuv C strings: a string ends at its first NUL. */
+function cString(text: string): string {
+  const nul = text.indexOf('\0');
+  return nul === -1 ? text : text.slice(0, nul);
 }
 
 function toPort(value: unknown): number {
