@@ -199,11 +199,14 @@ export class UdpHandle {
   send(request: SendRequest, list: Uint8Array[], port: number | undefined, ip: string | undefined): number {
     const native = this.native;
     if (!native) return UV_EBADF;
-    // libuv's checks before it sends: a destination exactly when not connected.
+    // Node parses the destination first, then libuv checks that there is one
+    // exactly when the socket is not connected.
+    if (ip !== undefined && isIP(toText(ip).split('%')[0]) !== this.family) return UV_EINVAL;
     if (ip !== undefined && this.connected) return UV_EISCONN;
     if (ip === undefined && !this.connected) return UV_EDESTADDRREQ;
     if (list.length > IOV_MAX) return UV_EMSGSIZE;
-    const data = list.length === 1 ? asBytes(list[0]) : Buffer.concat(list);
+    // Empty parts are skipped: a detached one cannot even be read (node sends nothing of it).
+    const data = list.length === 1 ? asBytes(list[0]) : Buffer.concat(list.filter((part) => part.byteLength > 0));
     if (ip === undefined) {
       // Connected: node reads the bytes during send() itself, so send now.
       if (this.pendingSends?.size || this.outbox?.length) return this.sendLater(native, request, data, port, ip);
@@ -287,6 +290,7 @@ export class UdpHandle {
   }
 
   connect(ip: unknown, port: unknown): number {
+    this.sendOutboxBeforeChange();
     if (!this.native) {
       const err = this.ensureBound(this.family);
       if (err) return err;
@@ -297,6 +301,7 @@ export class UdpHandle {
   }
 
   disconnect(): number {
+    this.sendOutboxBeforeChange();
     const err = this.native ? this.native.disconnect() : UV_EBADF;
     if (!err) this.connected = false;
     return err;
@@ -320,6 +325,7 @@ export class UdpHandle {
   }
 
   setBroadcast(on: number): number {
+    this.sendOutboxBeforeChange();
     return this.native ? this.native.setBroadcast(on !== 0) : UV_EBADF;
   }
 
@@ -327,22 +333,26 @@ export class UdpHandle {
   // is EINVAL even on a socket that does not exist yet (EBADF otherwise).
 
   setTTL(ttl: number): number {
+    this.sendOutboxBeforeChange();
     const value = ttl | 0;
     if (value < 1 || value > 255) return UV_EINVAL;
     return this.native ? this.native.setTtl(value) : UV_EBADF;
   }
 
   setMulticastTTL(ttl: number): number {
+    this.sendOutboxBeforeChange();
     const value = ttl | 0;
     if (value < 0 || value > 255) return UV_EINVAL;
     return this.native ? this.native.setMulticastTtl(value) : UV_EBADF;
   }
 
   setMulticastLoopback(on: number): number {
+    this.sendOutboxBeforeChange();
     return this.native ? this.native.setMulticastLoopback(on | 0) : UV_EBADF;
   }
 
   setMulticastInterface(interfaceAddress: string): number {
+    this.sendOutboxBeforeChange();
     const address = toText(interfaceAddress);
     if (!isIP(address.split('%')[0])) return UV_EINVAL;
     return this.native ? this.native.setMulticastInterface(address) : UV_EBADF;
@@ -357,9 +367,8 @@ export class UdpHandle {
   }
 
   private membership(group: unknown, interfaceAddress: unknown, join: boolean): number {
-    // Both arguments become strings (which may throw) before libuv parses
-    // anything; Node 24 converts the group with String(), so a Symbol is EINVAL.
-    const groupText = cString(String(group));
+    this.sendOutboxBeforeChange();
+    const groupText = membershipGroupText(group, interfaceAddress);
     const interfaceText = optionalString(interfaceAddress);
     // libuv parses the group before the implicit bind, which takes its family.
     const family = isIP(groupText.split('%')[0]);
@@ -378,6 +387,7 @@ export class UdpHandle {
   }
 
   private sourceMembership(sourceArg: string, groupArg: string, interfaceAddress: unknown, join: boolean): number {
+    this.sendOutboxBeforeChange();
     const source = cString(sourceArg);
     const group = cString(groupArg);
     const interfaceText = optionalString(interfaceAddress);
@@ -391,6 +401,7 @@ export class UdpHandle {
 
   /** Reads (size 0) or sets a buffer size; undefined with `ctx` filled on failure. */
   bufferSize(size: number, receive: boolean, ctx: BufferSizeContext): number | undefined {
+    this.sendOutboxBeforeChange();
     const result = size > INT32_MAX ? UV_EINVAL : this.native ? this.native.bufferSize(size, receive) : UV_EBADF;
     if (result >= 0) return result;
     ctx.errno = result;
@@ -412,12 +423,19 @@ export class UdpHandle {
     return this.referenced;
   }
 
-  /** Closes the socket now: its port is free when this returns. */
-  close(): void {
-    // What was sent before close() goes out, as it would have in node, whose
-    // sends leave at once; their callbacks still run on a later tick.
+  /**
+   * Sends what is waiting in the outbox before a change that would affect
+   * it (connect, an option, close): in node those datagrams left already.
+   * Their callbacks still run on a later tick.
+   */
+  private sendOutboxBeforeChange(): void {
     const done = this.sendOutbox();
     if (done) process.nextTick(completeInOrder, done);
+  }
+
+  /** Closes the socket now: its port is free when this returns. */
+  close(): void {
+    this.sendOutboxBeforeChange();
     this.closed = true;
     this.receiving = false;
     this.native?.close();
@@ -453,6 +471,21 @@ function toText(value: unknown): string {
   return cString(`${value}`);
 }
 
+/**
+ * The group of add/dropMembership as Node 24 converts it: a group that
+ * cannot become a string (a Symbol, a throwing toString) is an empty string,
+ * so EINVAL — except beside a string interface, when the conversion's error
+ * is thrown (what Node 24 does, observed side by side).
+ */
+function membershipGroupText(group: unknown, interfaceAddress: unknown): string {
+  try {
+    return toText(group);
+  } catch (err) {
+    if (typeof interfaceAddress === 'string') throw err;
+    return '';
+  }
+}
+
 /** Node hands libuv C strings: a string ends at its first NUL. */
 function cString(text: string): string {
   const nul = text.indexOf('\0');
@@ -468,12 +501,17 @@ function optionalString(value: unknown): string | undefined {
 }
 
 function asBuffer(view: Uint8Array): Buffer {
-  return Buffer.isBuffer(view) ? view : Buffer.from(view.buffer, view.byteOffset, view.byteLength);
+  if (Buffer.isBuffer(view)) return view;
+  // A detached view is empty, and so is what node sends from it.
+  return view.byteLength === 0 ? NO_DATA : Buffer.from(view.buffer, view.byteOffset, view.byteLength);
 }
+
+const NO_DATA = Buffer.alloc(0);
 
 /** The native send takes bytes: a view of any TypedArray or DataView's memory. */
 function asBytes(view: ArrayBufferView): Uint8Array {
-  return view instanceof Uint8Array ? view : new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+  if (view instanceof Uint8Array) return view;
+  return view.byteLength === 0 ? NO_DATA : new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
 }
 
 const NO_BYTES = new ArrayBuffer(0);

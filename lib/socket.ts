@@ -551,10 +551,14 @@ export class Socket extends EventEmitter {
   }
 }
 
-// Node assigns its methods to the prototype, so they are enumerable
-// (`for...in` over a socket lists them); class methods are not, until now.
+// Node assigns anonymous functions to the prototype, so its methods are
+// enumerable (`for...in` over a socket lists them) and have an empty name
+// (which error messages quote); class methods are neither, until now.
 for (const key of Reflect.ownKeys(Socket.prototype)) {
-  if (key !== 'constructor') Object.defineProperty(Socket.prototype, key, { enumerable: true });
+  if (key === 'constructor') continue;
+  Object.defineProperty(Socket.prototype, key, { enumerable: true });
+  const method = Reflect.get(Socket.prototype, key);
+  if (typeof method === 'function') Object.defineProperty(method, 'name', { value: '' });
 }
 
 /** The handle, or null after close: callers that skip healthCheck fail like node's. */

