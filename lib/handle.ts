@@ -19,6 +19,7 @@ const UV_EBADF = -osConstants.errno.EBADF;
 const UV_EAGAIN = -osConstants.errno.EAGAIN;
 const UV_EINVAL = -osConstants.errno.EINVAL;
 const UV_EMSGSIZE = -osConstants.errno.EMSGSIZE;
+const UV_ECANCELED = -osConstants.errno.ECANCELED;
 const UV_EISCONN = -osConstants.errno.EISCONN;
 const UV_EDESTADDRREQ = -osConstants.errno.EDESTADDRREQ;
 /** `FASTDGRAM_NO_SEND_BATCH=1` sends each datagram by itself (for measuring what batching contributes). */
@@ -281,6 +282,17 @@ export class UdpHandle {
     pending.request.oncomplete?.(result < 0 ? result : 0, result < 0 ? 0 : result);
   }
 
+  /** As libuv on close: sends still waiting for the socket end with ECANCELED. */
+  private cancelPendingSends(): void {
+    const pending = this.pendingSends;
+    if (!pending?.size) return;
+    this.pendingSends = undefined;
+    this.sendQueueSize = 0;
+    for (const { request, size } of pending.values()) {
+      process.nextTick(() => request.oncomplete?.(UV_ECANCELED, size));
+    }
+  }
+
   getSendQueueSize(): number {
     return this.sendQueueSize;
   }
@@ -369,7 +381,22 @@ export class UdpHandle {
   private membership(group: unknown, interfaceAddress: unknown, join: boolean): number {
     this.sendOutboxBeforeChange();
     const groupText = membershipGroupText(group, interfaceAddress);
-    const interfaceText = optionalString(interfaceAddress);
+    // Node 24 converts the interface, goes on with an empty one if that
+    // failed (so the implicit bind still happens), then throws the error.
+    let interfaceError: unknown;
+    let interfaceText: string | undefined;
+    try {
+      interfaceText = optionalString(interfaceAddress);
+    } catch (err) {
+      interfaceError = err;
+      interfaceText = '';
+    }
+    const result = this.joinOrLeave(groupText, interfaceText, join);
+    if (interfaceError !== undefined) throw interfaceError;
+    return result;
+  }
+
+  private joinOrLeave(groupText: string, interfaceText: string | undefined, join: boolean): number {
     // libuv parses the group before the implicit bind, which takes its family.
     const family = isIP(groupText.split('%')[0]);
     if (family === 0) return UV_EINVAL;
@@ -436,6 +463,7 @@ export class UdpHandle {
   /** Closes the socket now: its port is free when this returns. */
   close(): void {
     this.sendOutboxBeforeChange();
+    this.cancelPendingSends();
     this.closed = true;
     this.receiving = false;
     this.native?.close();
@@ -499,6 +527,7 @@ function toPort(value: unknown): number {
 function optionalString(value: unknown): string | undefined {
   return value === undefined || value === null ? undefined : toText(value);
 }
+
 
 function asBuffer(view: Uint8Array): Buffer {
   if (Buffer.isBuffer(view)) return view;

@@ -185,6 +185,14 @@ export class Socket extends EventEmitter {
     const cb = args.length > 0 ? args[args.length - 1] : undefined;
     if (typeof cb === 'function') this.callOnceListening(cb as () => void);
 
+    // A UDP handle of node's own (what a cluster primary hands out) is used as is.
+    if (isObject(portArg) && typeof (portArg as { recvStart?: unknown }).recvStart === 'function') {
+      const errno = (state.handle as UdpHandle).openShared(portArg as SharedHandle);
+      if (errno) throw errnoException(errno, 'open');
+      startListening(this);
+      return this;
+    }
+
     if (isObject(portArg) && isInt32((portArg as BindOptions).fd) && ((portArg as BindOptions).fd as number) > 0) {
       this.bindFd(portArg as BindOptions);
       return this;

@@ -10,7 +10,7 @@ use std::os::fd::AsRawFd;
 
 use socket2::{SockAddr, Socket};
 
-use crate::socket::Outgoing;
+use crate::socket::{no_buffer_space_is_would_block, Outgoing};
 
 /// Most headers handed to one `sendmmsg` call.
 #[cfg(target_os = "linux")]
@@ -20,7 +20,7 @@ const PER_CALL: usize = 64;
 /// the byte counts of those sent, one per datagram.
 #[cfg(target_os = "linux")]
 pub(crate) fn send_some(socket: &Socket, datagrams: &[Outgoing<'_>]) -> io::Result<Vec<usize>> {
-    linux::send_some(socket, datagrams, gso::available())
+    linux::send_some(socket, datagrams, gso::available()).map_err(no_buffer_space_is_would_block)
 }
 
 /// Portable fallback: one `sendto` per call.
@@ -28,10 +28,10 @@ pub(crate) fn send_some(socket: &Socket, datagrams: &[Outgoing<'_>]) -> io::Resu
 pub(crate) fn send_some(socket: &Socket, datagrams: &[Outgoing<'_>]) -> io::Result<Vec<usize>> {
     let first = &datagrams[0];
     let sent = match first.to {
-        Some(to) => socket.send_to(first.data, &SockAddr::from(to))?,
-        None => socket.send(first.data)?,
+        Some(to) => socket.send_to(first.data, &SockAddr::from(to)),
+        None => socket.send(first.data),
     };
-    Ok(vec![sent])
+    Ok(vec![sent.map_err(no_buffer_space_is_would_block)?])
 }
 
 #[cfg(target_os = "linux")]

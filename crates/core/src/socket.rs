@@ -43,6 +43,15 @@ pub struct UdpSocket {
     family: Family,
 }
 
+/// As libuv does: `ENOBUFS` (no room in the send buffer for this datagram)
+/// means "try again when writable", like `EAGAIN`.
+pub(crate) fn no_buffer_space_is_would_block(err: io::Error) -> io::Error {
+    match err.raw_os_error() {
+        Some(libc::ENOBUFS) => io::Error::from_raw_os_error(libc::EAGAIN),
+        _ => err,
+    }
+}
+
 fn as_socket_addr(addr: SockAddr) -> io::Result<SocketAddr> {
     addr.as_socket().ok_or_else(einval)
 }
@@ -209,13 +218,14 @@ impl UdpSocket {
     /// `to` is `None` on a connected socket.
     pub fn try_send(&self, parts: &[&[u8]], to: Option<(&str, u16)>) -> io::Result<usize> {
         let slices: Vec<IoSlice<'_>> = parts.iter().map(|part| IoSlice::new(part)).collect();
-        match to {
+        let sent = match to {
             Some((ip, port)) => {
                 let addr = SockAddr::from(parse_socket_addr(ip, port, self.family)?);
                 self.sock().send_to_vectored(&slices, &addr)
             }
             None => self.sock().send_vectored(&slices),
-        }
+        };
+        sent.map_err(no_buffer_space_is_would_block)
     }
 
     /// Sends `datagrams` in order without waiting, with as few system calls
@@ -256,9 +266,12 @@ impl UdpSocket {
         let to = to.map(SockAddr::from);
         loop {
             let mut ready = reactor.writable().await?;
-            let sent = ready.try_io(|_| match &to {
-                Some(addr) => self.socket.send_to(data, addr),
-                None => self.socket.send(data),
+            let sent = ready.try_io(|_| {
+                let sent = match &to {
+                    Some(addr) => self.socket.send_to(data, addr),
+                    None => self.socket.send(data),
+                };
+                sent.map_err(no_buffer_space_is_would_block)
             });
             if let Ok(result) = sent {
                 return result;
