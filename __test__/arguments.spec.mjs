@@ -7,8 +7,19 @@ import fs from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import {
-  parity, attemptFull, describeErrorFull, describeAddress, recordEventsFull, delay,
-  maskPorts, valueZoo, dumpObservations, nodeAtLeast,
+  parity,
+  attemptFull,
+  describeErrorFull,
+  describeAddress,
+  recordEventsFull,
+  delay,
+  maskPorts,
+  valueZoo,
+  dumpObservations,
+  nodeAtLeast,
+  closeQuietly,
+  firstOf,
+  safeAddress,
 } from './helpers/parity.mjs';
 
 // Where Node 20 and Node 24 differ, fastdgram follows Node 24: those cases are
@@ -27,35 +38,8 @@ async function check(t, scenario) {
   return result;
 }
 
-function closeQuietly(...sockets) {
-  for (const s of sockets) {
-    try { s.close(); } catch { /* closed */ }
-  }
-}
 
-function firstOf(emitter, events, ms = 2000) {
-  return new Promise((resolve) => {
-    const handlers = {};
-    const done = (name) => {
-      clearTimeout(timer);
-      for (const e of events) emitter.removeListener(e, handlers[e]);
-      resolve(name);
-    };
-    const timer = setTimeout(() => done('timeout'), ms);
-    for (const e of events) {
-      handlers[e] = () => done(e);
-      emitter.on(e, handlers[e]);
-    }
-  });
-}
 
-function safeAddress(s) {
-  try {
-    return describeAddress(s.address());
-  } catch (err) {
-    return { threw: describeErrorFull(err) };
-  }
-}
 
 async function boundSocket(dgram, type, loopback, options = {}) {
   const s = dgram.createSocket({ type, ...options });

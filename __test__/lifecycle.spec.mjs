@@ -5,8 +5,18 @@ import test from 'ava';
 import { EventEmitter } from 'node:events';
 import nodeDgram from 'node:dgram';
 import {
-  parity, attemptFull, describeErrorFull, describeAddress, recordEventsFull, once, delay,
-  maskPorts, dumpObservations,
+  parity,
+  attemptFull,
+  describeErrorFull,
+  describeAddress,
+  recordEventsFull,
+  once,
+  delay,
+  maskPorts,
+  dumpObservations,
+  firstOf,
+  safeAddress,
+  closeQuietly,
 } from './helpers/parity.mjs';
 
 const FAMILIES = [
@@ -20,36 +30,8 @@ async function check(t, scenario) {
   return result;
 }
 
-function safeAddress(s) {
-  try {
-    return describeAddress(s.address());
-  } catch (err) {
-    return { threw: describeErrorFull(err) };
-  }
-}
 
-function closeQuietly(...sockets) {
-  for (const s of sockets) {
-    try { s.close(); } catch { /* already closed */ }
-  }
-}
 
-/** Resolves with the name of the first of `events` that `emitter` emits, or 'timeout' after ms. */
-function firstOf(emitter, events, ms = 2000) {
-  return new Promise((resolve) => {
-    const handlers = {};
-    const done = (name) => {
-      clearTimeout(timer);
-      for (const e of events) emitter.removeListener(e, handlers[e]);
-      resolve(name);
-    };
-    const timer = setTimeout(() => done('timeout'), ms);
-    for (const e of events) {
-      handlers[e] = () => done(e);
-      emitter.on(e, handlers[e]);
-    }
-  });
-}
 
 /** Pushes markers for the next microtask, process.nextTick and setImmediate. */
 function scheduleMarkers(log) {

@@ -4,8 +4,18 @@
 import test from 'ava';
 import { getEventListeners } from 'node:events';
 import {
-  parity, attemptFull, describeErrorFull, describeAddress, recordEventsFull, delay,
-  maskPorts, nodeAtLeast, dumpObservations,
+  parity,
+  attemptFull,
+  describeErrorFull,
+  describeAddress,
+  recordEventsFull,
+  delay,
+  maskPorts,
+  nodeAtLeast,
+  dumpObservations,
+  closeQuietly,
+  firstOf,
+  safeAddress,
 } from './helpers/parity.mjs';
 
 const FAMILIES = [
@@ -22,35 +32,8 @@ async function check(t, scenario) {
   return result;
 }
 
-function firstOf(emitter, events, ms = 2000) {
-  return new Promise((resolve) => {
-    const handlers = {};
-    const done = (name) => {
-      clearTimeout(timer);
-      for (const e of events) emitter.removeListener(e, handlers[e]);
-      resolve(name);
-    };
-    const timer = setTimeout(() => done('timeout'), ms);
-    for (const e of events) {
-      handlers[e] = () => done(e);
-      emitter.on(e, handlers[e]);
-    }
-  });
-}
 
-function safeAddress(s) {
-  try {
-    return describeAddress(s.address());
-  } catch (err) {
-    return { threw: describeErrorFull(err) };
-  }
-}
 
-function closeQuietly(...sockets) {
-  for (const s of sockets) {
-    try { s.close(); } catch { /* closed */ }
-  }
-}
 
 /** Binds `s` and resolves with what happened: the first event and the events logged. */
 async function bindAndSettle(s, ...args) {

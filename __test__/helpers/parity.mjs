@@ -287,3 +287,36 @@ export function recordEventsFull(socket, log, name = '', events = ['listening', 
     });
   }
 }
+
+/** Closes each socket, ignoring those already closed. */
+export function closeQuietly(...sockets) {
+  for (const s of sockets) {
+    try { s.close(); } catch { /* closed */ }
+  }
+}
+
+/** Resolves with the name of the first of `events` that `emitter` emits, or 'timeout' after ms. */
+export function firstOf(emitter, events, ms = 2000) {
+  return new Promise((resolve) => {
+    const handlers = {};
+    const done = (name) => {
+      clearTimeout(timer);
+      for (const e of events) emitter.removeListener(e, handlers[e]);
+      resolve(name);
+    };
+    const timer = setTimeout(() => done('timeout'), ms);
+    for (const e of events) {
+      handlers[e] = () => done(e);
+      emitter.on(e, handlers[e]);
+    }
+  });
+}
+
+/** The socket's address() as comparable data, or what it threw. */
+export function safeAddress(s) {
+  try {
+    return describeAddress(s.address());
+  } catch (err) {
+    return { threw: describeErrorFull(err) };
+  }
+}
