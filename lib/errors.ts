@@ -51,19 +51,27 @@ function reportBaseAsConstructor(NodeError: { prototype: object }, Base: ErrorCl
 }
 
 /**
- * An error whose message comes from a fixed or printf-style template: the
- * base constructor sets `message`, then `code` is added.
+ * Where node puts `message` among the error's own properties: set by the
+ * base constructor before `code` (messages from a template), or added after
+ * `code` (messages node builds with a function).
  */
-function templateError<Args extends unknown[], Base extends ErrorClass>(
+type MessageOrder = 'message-first' | 'code-first';
+
+function nodeErrorClass<Args extends unknown[], Base extends ErrorClass>(
   Base: Base,
   key: string,
   render: (...args: Args) => string,
+  order: MessageOrder,
 ): NodeErrorClass<Args, Base> {
   class NodeError extends Base {
     code = key;
 
     constructor(...args: any[]) {
-      super(render(...(args as Args)));
+      const message = render(...(args as Args));
+      super(...(order === 'message-first' ? [message] : []));
+      if (order === 'code-first') {
+        Object.defineProperty(this, 'message', { value: message, enumerable: false, writable: true, configurable: true });
+      }
       labelStackHeader(this);
     }
 
@@ -79,39 +87,22 @@ function templateError<Args extends unknown[], Base extends ErrorClass>(
   return NodeError as unknown as NodeErrorClass<Args, Base>;
 }
 
-/**
- * An error whose message node builds with a function: `code` is set first,
- * then `message` is added (so own properties come in that order).
- */
+/** An error whose message comes from a fixed or printf-style template. */
+function templateError<Args extends unknown[], Base extends ErrorClass>(
+  Base: Base,
+  key: string,
+  render: (...args: Args) => string,
+): NodeErrorClass<Args, Base> {
+  return nodeErrorClass(Base, key, render, 'message-first');
+}
+
+/** An error whose message node builds with a function. */
 function builtMessageError<Args extends unknown[], Base extends ErrorClass>(
   Base: Base,
   key: string,
   build: (...args: Args) => string,
 ): NodeErrorClass<Args, Base> {
-  class NodeError extends Base {
-    code = key;
-
-    constructor(...args: any[]) {
-      super();
-      Object.defineProperty(this, 'message', {
-        value: build(...(args as Args)),
-        enumerable: false,
-        writable: true,
-        configurable: true,
-      });
-      labelStackHeader(this);
-    }
-
-    get [kIsNodeError](): boolean {
-      return true;
-    }
-
-    toString(): string {
-      return `${this.name} [${key}]: ${this.message}`;
-    }
-  }
-  reportBaseAsConstructor(NodeError, Base);
-  return NodeError as unknown as NodeErrorClass<Args, Base>;
+  return nodeErrorClass(Base, key, build, 'code-first');
 }
 
 // ---------------------------------------------------------------------------
