@@ -508,3 +508,27 @@ test.serial('connect() on a closed socket, and disconnect() on a closed connecte
   }));
   t.is(expected.closedUnbound.connect.error.code, 'ERR_SOCKET_DGRAM_NOT_RUNNING');
 });
+
+// A datagram larger than the send buffer makes the kernel answer ENOBUFS:
+// libuv (and so node) treats that as "wait until writable", so the send
+// waits in the queue; close() then ends it with ECANCELED and its size.
+test.serial('a send the send buffer cannot take waits in the queue, and close() cancels it (ECANCELED)', async (t) => {
+  const { expected } = await parity(t, async (dgram) => {
+    const peer = dgram.createSocket('udp6');
+    await new Promise((resolve) => peer.bind(0, '::1', resolve));
+    const s = dgram.createSocket('udp6');
+    await new Promise((resolve) => s.connect(peer.address().port, '::1', resolve));
+    s.setSendBufferSize(1);
+    const outcome = new Promise((resolve) => {
+      s.send(Buffer.alloc(65_527), (err, bytes) => resolve({ code: err?.code, syscall: err?.syscall, bytes }));
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    const queued = { count: s.getSendQueueCount(), size: s.getSendQueueSize() };
+    s.close();
+    const result = await outcome;
+    peer.close();
+    return { queued, result };
+  });
+  t.deepEqual(expected.result, { code: 'ECANCELED', syscall: 'send', bytes: 65_527 });
+  t.deepEqual(expected.queued, { count: 1, size: 65_527 });
+});

@@ -71,8 +71,10 @@ interface PendingSend {
 export class UdpHandle {
   readonly family: 4 | 6;
   lookup: BoundLookup;
-  onmessage: ((msg: Buffer, rinfo: RemoteInfo) => void) | null = null;
-  onerror: ((err: number) => void) | null = null;
+  /** The socket this handle serves, passed to onmessage and onerror. */
+  owner: any = null;
+  onmessage: ((owner: any, msg: Buffer, rinfo: RemoteInfo) => void) | null = null;
+  onerror: ((owner: any, err: number) => void) | null = null;
   private native: NativeUdp | null = null;
   private closed = false;
   private referenced = true;
@@ -99,7 +101,7 @@ export class UdpHandle {
     if (!this.native) {
       // libuv checks the address before it creates the socket; a bind that
       // fails after that leaves the socket open, unbound, for another try.
-      if (isIP(address.split('%')[0]) !== this.family) return UV_EINVAL;
+      if (ipFamily(address) !== this.family) return UV_EINVAL;
       if (flags & UV_UDP_IPV6ONLY && this.family !== 6) return UV_EINVAL;
       const err = this.adopt(NativeUdp.create(this.family));
       if (err) return err;
@@ -164,7 +166,7 @@ export class UdpHandle {
   private onDatagram(index: number, errno: number, data?: ArrayBuffer | Buffer, count?: number, addresses?: string): void {
     if (!this.accepting) return;
     if (errno) {
-      this.onerror?.(errno);
+      this.onerror?.(this.owner, errno);
       return;
     }
     const batch = (this.batch ??= new CurrentBatch());
@@ -200,34 +202,32 @@ export class UdpHandle {
   send(request: SendRequest, list: Uint8Array[], port: number | undefined, ip: string | undefined): number {
     const native = this.native;
     if (!native) return UV_EBADF;
+    const destination = ip === undefined ? undefined : toText(ip);
     // Node parses the destination first, then libuv checks that there is one
     // exactly when the socket is not connected.
-    if (ip !== undefined && isIP(toText(ip).split('%')[0]) !== this.family) return UV_EINVAL;
-    if (ip !== undefined && this.connected) return UV_EISCONN;
-    if (ip === undefined && !this.connected) return UV_EDESTADDRREQ;
+    if (destination !== undefined && ipFamily(destination) !== this.family) return UV_EINVAL;
+    if (destination !== undefined && this.connected) return UV_EISCONN;
+    if (destination === undefined && !this.connected) return UV_EDESTADDRREQ;
     if (list.length > IOV_MAX) return UV_EMSGSIZE;
     // Empty parts are skipped: a detached one cannot even be read (node sends nothing of it).
     const data = list.length === 1 ? asBytes(list[0]) : Buffer.concat(list.filter((part) => part.byteLength > 0));
-    if (ip === undefined) {
-      // Connected: node reads the bytes during send() itself, so send now.
-      if (this.pendingSends?.size || this.outbox?.length) return this.sendLater(native, request, data, port, ip);
-      const sent = native.send(data, 0, undefined);
-      if (sent !== UV_EAGAIN) return sent >= 0 ? sent + 1 : sent;
-      return this.sendLater(native, request, data, port, ip);
-    }
-    if (SEND_AT_ONCE) {
-      const sent = this.pendingSends?.size ? UV_EAGAIN : native.send(data, toPort(port), toText(ip));
-      if (sent !== UV_EAGAIN) return sent >= 0 ? sent + 1 : sent;
-      return this.sendLater(native, request, data, port, ip);
-    }
+    // Connected: node reads the bytes during send() itself, so send now.
+    if (destination === undefined || SEND_AT_ONCE) return this.sendNow(native, request, data, toPort(port), destination);
     // Unconnected sends reach here from their lookup's tick; those of one
     // burst go out together, in one sendmmsg, once their ticks have run.
     const outbox = (this.outbox ??= []);
-    outbox.push({ request, data: asBuffer(data), port: toPort(port), ip: toText(ip) });
+    outbox.push({ request, data: asBuffer(data), port: toPort(port), ip: destination });
     if (outbox.length === 1) process.nextTick(flushOutbox, this);
     return 0;
   }
 
+  /** One datagram at once (bytes + 1), or behind those already waiting (0). */
+  private sendNow(native: NativeUdp, request: SendRequest, data: Uint8Array, port: number, ip: string | undefined): number {
+    const waiting = this.pendingSends?.size || this.outbox?.length;
+    const sent = waiting ? UV_EAGAIN : native.send(data, port, ip);
+    if (sent !== UV_EAGAIN) return sent >= 0 ? sent + 1 : sent;
+    return this.sendLater(native, request, data, port, ip);
+  }
 
   /**
    * Sends the outbox now and returns what completed (request, bytes or
@@ -264,10 +264,10 @@ export class UdpHandle {
     return done;
   }
 
-  private sendLater(native: NativeUdp, request: SendRequest, data: Uint8Array, port: number | undefined, ip: string | undefined): number {
+  private sendLater(native: NativeUdp, request: SendRequest, data: Uint8Array, port: number, ip: string | undefined): number {
     const id = this.nextSendId++;
     const onEvent = (kind: number, a: number, b: number, data?: Buffer, addresses?: string): void => this.onNativeEvent(kind, a, b, data, addresses);
-    const err = native.sendLater(asBuffer(data), toPort(port), ip === undefined ? undefined : toText(ip), id, onEvent);
+    const err = native.sendLater(asBuffer(data), port, ip, id, onEvent);
     if (err < 0) return err;
     (this.pendingSends ??= new Map()).set(id, { request, size: data.byteLength });
     this.sendQueueSize += data.byteLength;
@@ -366,7 +366,7 @@ export class UdpHandle {
   setMulticastInterface(interfaceAddress: string): number {
     this.sendOutboxBeforeChange();
     const address = toText(interfaceAddress);
-    if (!isIP(address.split('%')[0])) return UV_EINVAL;
+    if (!ipFamily(address)) return UV_EINVAL;
     return this.native ? this.native.setMulticastInterface(address) : UV_EBADF;
   }
 
@@ -398,7 +398,7 @@ export class UdpHandle {
 
   private joinOrLeave(groupText: string, interfaceText: string | undefined, join: boolean): number {
     // libuv parses the group before the implicit bind, which takes its family.
-    const family = isIP(groupText.split('%')[0]);
+    const family = ipFamily(groupText);
     if (family === 0) return UV_EINVAL;
     const err = this.ensureBound(family as 4 | 6);
     if (err) return err;
@@ -514,6 +514,12 @@ function membershipGroupText(group: unknown, interfaceAddress: unknown): string 
   }
 }
 
+/** 4 or 6 for an IP literal (an IPv6 one may carry a `%zone`), else 0. */
+function ipFamily(text: string): number {
+  const zone = text.indexOf('%');
+  return isIP(zone === -1 ? text : text.slice(0, zone));
+}
+
 /** Node hands libuv C strings: a string ends at its first NUL. */
 function cString(text: string): string {
   const nul = text.indexOf('\0');
@@ -598,6 +604,6 @@ class CurrentBatch {
       this.bytes = NO_BYTES;
       this.meta = NO_META;
     }
-    handle.onmessage?.(msg, rinfo);
+    handle.onmessage?.(handle.owner, msg, rinfo);
   }
 }

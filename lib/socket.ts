@@ -597,16 +597,24 @@ function healthCheck(socket: Socket): void {
 function startReceiving(socket: Socket): void {
   const state = socket[kState];
   const handle = state.handle as UdpHandle;
-  handle.onmessage = (msg, rinfo) => {
-    if (isBlocked(state.receiveBlockList, rinfo.address)) return;
-    socket.emit('message', msg, rinfo);
-  };
-  handle.onerror = (errno) => socket.emit('error', errnoException(errno, 'recvmsg'));
+  // Shared functions and an owner, as node's handles have: no closures per socket.
+  handle.owner = socket;
+  handle.onmessage = onMessage;
+  handle.onerror = onReceiveError;
   handle.recvStart();
   state.receiving = true;
   state.bindState = BindState.Bound;
   if (state.recvBufferSize) bufferSize(socket, state.recvBufferSize, true);
   if (state.sendBufferSize) bufferSize(socket, state.sendBufferSize, false);
+}
+
+function onMessage(socket: Socket, msg: Buffer, rinfo: RemoteInfo): void {
+  if (isBlocked(socket[kState].receiveBlockList, rinfo.address)) return;
+  socket.emit('message', msg, rinfo);
+}
+
+function onReceiveError(socket: Socket, errno: number): void {
+  socket.emit('error', errnoException(errno, 'recvmsg'));
 }
 
 function startListening(socket: Socket): void {
