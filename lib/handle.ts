@@ -33,6 +33,25 @@ export interface RemoteInfo {
   family: 'IPv4' | 'IPv6';
   port: number;
   size: number;
+  /** The local address the datagram was sent to (option `recvDestination`). */
+  localAddress?: string;
+}
+
+/** One datagram of a batch delivered at once (the 'messages' event). */
+export interface ReceivedMessage {
+  msg: Buffer;
+  rinfo: RemoteInfo;
+}
+
+/** What the owner wants per received batch: bits of DELIVER_MESSAGES and DELIVER_BATCHES. */
+export const DELIVER_MESSAGES = 1;
+export const DELIVER_BATCHES = 2;
+
+/** Native socket settings made when the socket is created (so also after bind(fd) or an implicit bind). */
+export interface ReceiveSettings {
+  /** Rules as net.BlockList's `rules` prints them, or null. */
+  blockListRules: string[] | null;
+  receiveDestination: boolean;
 }
 
 export interface AddressOut {
@@ -75,6 +94,14 @@ export class UdpHandle {
   owner: any = null;
   onmessage: ((owner: any, msg: Buffer, rinfo: RemoteInfo) => void) | null = null;
   onerror: ((owner: any, err: number) => void) | null = null;
+  /** A whole batch at once, when the owner wants batches (see `delivery`). */
+  onbatch: ((owner: any, messages: ReceivedMessage[]) => void) | null = null;
+  /** Asked at each batch: DELIVER_MESSAGES and/or DELIVER_BATCHES. */
+  delivery: ((owner: any) => number) | null = null;
+  receiveSettings: ReceiveSettings = { blockListRules: null, receiveDestination: false };
+  /** The native side calls once per batch (only batches wanted). */
+  private nativePerBatch = false;
+  private paused = false;
   private native: NativeUdp | null = null;
   private closed = false;
   private referenced = true;
@@ -136,8 +163,35 @@ export class UdpHandle {
     if (typeof result === 'number') return result;
     this.native = result;
     if (!this.referenced) result.unref();
+    const err = this.applyReceiveSettings(result);
+    if (err) return err;
     if (this.receiving) return this.startNative();
     return 0;
+  }
+
+  private applyReceiveSettings(native: NativeUdp): number {
+    const { blockListRules, receiveDestination } = this.receiveSettings;
+    if (blockListRules) {
+      const err = native.setReceiveBlockList(blockListRules);
+      if (err) return err;
+    }
+    return receiveDestination ? native.setReceiveDestination(true) : 0;
+  }
+
+  /** Drops datagrams from these sources natively from now on (null: none). */
+  setReceiveBlockList(rules: string[] | null): number {
+    this.receiveSettings.blockListRules = rules;
+    return this.native ? this.native.setReceiveBlockList(rules) : 0;
+  }
+
+  /** Stops or resumes reading from the kernel (a consumer that is behind). */
+  setPaused(paused: boolean): number {
+    this.paused = paused;
+    return this.native && this.receiving ? this.native.setPaused(paused) : 0;
+  }
+
+  stats(): ReturnType<NativeUdp['stats']> | undefined {
+    return this.native?.stats();
   }
 
   recvStart(): number {
@@ -151,10 +205,13 @@ export class UdpHandle {
 
   private startNative(): number {
     const native = this.native as NativeUdp;
-    return native.startReceiving(
+    const err = native.startReceiving(
       (index, errno, data, count, addresses) => this.onDatagram(index, errno, data, count, addresses),
       (kind, a, b, data, addresses) => this.onNativeEvent(kind, a, b, data, addresses),
     );
+    if (err) return err;
+    if (this.nativePerBatch) native.setPerBatch(true);
+    return this.paused ? native.setPaused(true) : 0;
   }
 
   /**
@@ -170,16 +227,30 @@ export class UdpHandle {
       return;
     }
     const batch = (this.batch ??= new CurrentBatch());
-    if (data) batch.start(data, count as number, addresses);
+    if (data) {
+      const delivery = this.delivery ? this.delivery(this.owner) : DELIVER_MESSAGES;
+      batch.start(data, count as number, addresses, delivery, this.nativePerBatch);
+      this.choosePerBatch(delivery);
+    }
     batch.emit(index, this);
+  }
+
+  /** From the next batch on, one native call per batch when only batches are wanted. */
+  private choosePerBatch(delivery: number): void {
+    const perBatch = delivery === DELIVER_BATCHES;
+    if (perBatch === this.nativePerBatch) return;
+    this.nativePerBatch = perBatch;
+    this.native?.setPerBatch(perBatch);
   }
 
   /** Send results, and batches and receive errors from the I/O thread (fallback). */
   private onNativeEvent(kind: number, a: number, b: number, data?: Buffer, addresses?: string): void {
     if (this.closed) return;
     if (kind === KIND_BATCH) {
+      // The I/O thread's batches come whole: one call per datagram unless per batch.
       for (let index = 0; index < a; index++) {
         this.onDatagram(index, 0, index === 0 ? data : undefined, a, addresses);
+        if (this.batch?.wholeAtOnce) break;
       }
     } else if (kind === KIND_RECEIVE_ERROR) {
       this.onDatagram(0, a);
@@ -551,11 +622,12 @@ function asBytes(view: ArrayBufferView): Uint8Array {
 
 const NO_BYTES = new ArrayBuffer(0);
 const NO_META = new Uint32Array(0);
+const LOCAL_SHIFT = 16;
 
 /**
  * The batch whose datagrams are being emitted. Its buffer holds the payloads
  * back to back, then three u32 words per datagram (length, port | IPv6 flag,
- * index into the comma-joined source addresses): crates/node/src/encoding.rs.
+ * address indices into the comma-joined addresses): crates/node/src/encoding.rs.
  */
 class CurrentBatch {
   private bytes: ArrayBuffer = NO_BYTES;
@@ -565,10 +637,14 @@ class CurrentBatch {
   private joinedAddresses = '';
   private nextIndex = 0;
   private offset = 0;
+  private delivery = DELIVER_MESSAGES;
+  /** The native side called once for the whole batch. */
+  wholeAtOnce = false;
+  private collected: ReceivedMessage[] | undefined;
 
   /** `data` is an ArrayBuffer (JavaScript-thread receive) or a Buffer (I/O thread). */
   /** `addresses` is undefined when they are the previous batch's. */
-  start(data: ArrayBuffer | Buffer, count: number, addresses: string | undefined): void {
+  start(data: ArrayBuffer | Buffer, count: number, addresses: string | undefined, delivery: number, wholeAtOnce: boolean): void {
     const view = data instanceof ArrayBuffer ? new Uint8Array(data) : data;
     const metaBytes = count * META_WORDS * 4;
     this.bytes = view.buffer as ArrayBuffer;
@@ -581,29 +657,50 @@ class CurrentBatch {
     }
     this.nextIndex = 0;
     this.offset = this.base;
+    this.delivery = delivery;
+    this.wholeAtOnce = wholeAtOnce;
+    this.collected = delivery & DELIVER_BATCHES ? [] : undefined;
   }
 
-  /** Datagrams arrive in order; `index` says which one this is. */
+  /** Datagrams arrive in order; `index` says which one this is (the first, when all come at once). */
   emit(index: number, handle: UdpHandle): void {
     if (index !== this.nextIndex) return;
+    if (!this.wholeAtOnce) {
+      this.emitNext(handle);
+      return;
+    }
+    while (this.nextIndex * META_WORDS < this.meta.length && handle.accepting) this.emitNext(handle);
+  }
+
+  private emitNext(handle: UdpHandle): void {
+    const index = this.nextIndex;
     const word = index * META_WORDS;
     const size = this.meta[word];
     const portWord = this.meta[word + 1];
+    const addressWord = this.meta[word + 2];
     const start = this.offset;
     this.offset += size;
     this.nextIndex += 1;
     const rinfo: RemoteInfo = {
-      address: this.addresses[this.meta[word + 2]],
+      address: this.addresses[addressWord & 0xffff],
       family: portWord & META_IPV6_FLAG ? 'IPv6' : 'IPv4',
       port: portWord & 0xffff,
       size,
     };
+    if (addressWord >>> LOCAL_SHIFT) rinfo.localAddress = this.addresses[(addressWord >>> LOCAL_SHIFT) - 1];
     const msg = Buffer.from(this.bytes, start, size);
+    const last = this.nextIndex * META_WORDS === this.meta.length;
     // After the last datagram only the messages a handler keeps hold the batch.
-    if (this.nextIndex * META_WORDS === this.meta.length) {
+    if (last) {
       this.bytes = NO_BYTES;
       this.meta = NO_META;
     }
-    handle.onmessage?.(handle.owner, msg, rinfo);
+    const collected = this.collected;
+    collected?.push({ msg, rinfo });
+    if (this.delivery & DELIVER_MESSAGES) handle.onmessage?.(handle.owner, msg, rinfo);
+    if (last && collected && handle.accepting) {
+      this.collected = undefined;
+      handle.onbatch?.(handle.owner, collected);
+    }
   }
 }

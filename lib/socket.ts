@@ -24,14 +24,18 @@ import {
 import {
   isInt32,
   validateAbortSignal,
+  validateBoolean,
   validateFunction,
   validateNumber,
   validatePort,
   validateString,
   validateUint32,
 } from './validate';
-import { UdpHandle } from './handle';
-import type { AddressOut, BufferSizeContext, RemoteInfo, SendRequest } from './handle';
+import { DELIVER_BATCHES, DELIVER_MESSAGES, UdpHandle } from './handle';
+import type { AddressOut, BufferSizeContext, ReceivedMessage, RemoteInfo, SendRequest } from './handle';
+import { rulesOf, watchBlockList } from './block-list-sync';
+import { messageIterator } from './message-iterator';
+import type { MessagesOptions } from './message-iterator';
 import { defaultLookup, lookupForType } from './lookup';
 import type { Lookup, LookupCallback } from './lookup';
 import { guessHandleType, FLAG_REUSE_PORT, UV_UDP_IPV6ONLY, UV_UDP_REUSEADDR } from './native';
@@ -50,6 +54,21 @@ export interface SocketOptions {
   signal?: AbortSignal;
   receiveBlockList?: BlockList;
   sendBlockList?: BlockList;
+  /** fastdgram: rinfo.localAddress says which local address each datagram was sent to. */
+  recvDestination?: boolean;
+}
+
+/** fastdgram: `socket.stats()`. */
+export interface SocketStats {
+  receivedDatagrams: number;
+  receivedBytes: number;
+  receivedBatches: number;
+  blockedDatagrams: number;
+  receiveErrors: number;
+  sentDatagrams: number;
+  sentBytes: number;
+  sendErrors: number;
+  kernelDrops: number;
 }
 
 export interface BindOptions {
@@ -91,8 +110,12 @@ interface SocketState {
   ipv6Only: boolean | undefined;
   recvBufferSize: number | undefined;
   sendBufferSize: number | undefined;
-  /** Datagrams from these addresses are dropped before 'message'. */
+  /** Datagrams from these addresses are dropped before 'message' (natively; see block-list-sync.ts). */
   receiveBlockList: BlockList | undefined;
+  /** Stops passing the receive block list's changes on. */
+  unwatchBlockList: (() => void) | undefined;
+  /** The native side refused the list's rules: check each datagram here instead. */
+  checkBlockListHere: boolean;
   /** Sends and connects to these addresses fail with ERR_IP_BLOCKED. */
   sendBlockList: BlockList | undefined;
 }
@@ -138,8 +161,10 @@ export class Socket extends EventEmitter {
         validateBlockList(options.sendBlockList, 'options.sendBlockList');
         sendBlockList = options.sendBlockList;
       }
+      if (options.recvDestination !== undefined) validateBoolean(options.recvDestination, 'options.recvDestination');
     }
     const handle = newHandle(type, lookup);
+    handle.receiveSettings.receiveDestination = options?.recvDestination === true;
     this.type = type as SocketType;
     if (typeof listener === 'function') this.on('message', listener);
     this[kState] = {
@@ -154,8 +179,11 @@ export class Socket extends EventEmitter {
       recvBufferSize,
       sendBufferSize,
       receiveBlockList,
+      unwatchBlockList: undefined,
+      checkBlockListHere: false,
       sendBlockList,
     };
+    if (receiveBlockList) applyReceiveBlockList(this, receiveBlockList);
     if (options?.signal !== undefined) this.closeOnAbort(options.signal);
   }
 
@@ -433,6 +461,7 @@ export class Socket extends EventEmitter {
     stopReceiving(this);
     (state.handle as UdpHandle).close();
     state.handle = null;
+    state.unwatchBlockList?.();
     process.nextTick(() => this.emit('close'));
     return this;
   }
@@ -569,6 +598,59 @@ for (const key of Reflect.ownKeys(Socket.prototype)) {
   if (typeof method === 'function') Object.defineProperty(method, 'name', { value: '' });
 }
 
+// ---- Beyond node:dgram: fastdgram's additions. Not enumerable, so that a
+// socket looks like node's to code that lists its methods.
+
+const extensions = {
+  /** Counters of this socket (zeros before the socket exists natively). */
+  stats(this: Socket): SocketStats {
+    healthCheck(this);
+    const stats = handleOf(this).stats();
+    if (typeof stats === 'number') throw errnoException(stats, 'stats');
+    return stats ?? { ...NO_STATS };
+  },
+
+  /** Received datagrams as an async iterator of `{ msg, rinfo }`, with back-pressure. */
+  messages(this: Socket, options?: MessagesOptions): AsyncIterableIterator<ReceivedMessage> {
+    return messageIterator(this, options);
+  },
+
+  [Symbol.asyncIterator](this: Socket): AsyncIterableIterator<ReceivedMessage> {
+    return messageIterator(this);
+  },
+
+  /** Stops (true) or resumes (false) reading datagrams from the kernel. */
+  pauseReceiving(this: Socket, paused: boolean): void {
+    validateBoolean(paused, 'paused');
+    const err = this[kState].handle?.setPaused(paused);
+    if (err) throw errnoException(err, paused ? 'recvstop' : 'recvstart');
+  },
+};
+
+const NO_STATS: SocketStats = {
+  receivedDatagrams: 0,
+  receivedBytes: 0,
+  receivedBatches: 0,
+  blockedDatagrams: 0,
+  receiveErrors: 0,
+  sentDatagrams: 0,
+  sentBytes: 0,
+  sendErrors: 0,
+  kernelDrops: 0,
+};
+
+for (const key of Reflect.ownKeys(extensions)) {
+  const value = Reflect.get(extensions, key);
+  Object.defineProperty(Socket.prototype, key, { value, writable: true, configurable: true, enumerable: false });
+}
+
+export interface Socket {
+  stats(): SocketStats;
+  messages(options?: MessagesOptions): AsyncIterableIterator<ReceivedMessage>;
+  [Symbol.asyncIterator](): AsyncIterableIterator<ReceivedMessage>;
+  pauseReceiving(paused: boolean): void;
+}
+
 /** The handle, or null after close: callers that skip healthCheck fail like node's. */
 function handleOf(socket: Socket): UdpHandle {
   return socket[kState].handle as UdpHandle;
@@ -601,6 +683,8 @@ function startReceiving(socket: Socket): void {
   handle.owner = socket;
   handle.onmessage = onMessage;
   handle.onerror = onReceiveError;
+  handle.onbatch = onBatch;
+  handle.delivery = deliveryWanted;
   handle.recvStart();
   state.receiving = true;
   state.bindState = BindState.Bound;
@@ -609,8 +693,38 @@ function startReceiving(socket: Socket): void {
 }
 
 function onMessage(socket: Socket, msg: Buffer, rinfo: RemoteInfo): void {
-  if (isBlocked(socket[kState].receiveBlockList, rinfo.address)) return;
+  const state = socket[kState];
+  if (state.checkBlockListHere && isBlocked(state.receiveBlockList, rinfo.address)) return;
   socket.emit('message', msg, rinfo);
+}
+
+function onBatch(socket: Socket, messages: ReceivedMessage[]): void {
+  const state = socket[kState];
+  if (state.checkBlockListHere) {
+    messages = messages.filter(({ rinfo }) => !isBlocked(state.receiveBlockList, rinfo.address));
+    if (messages.length === 0) return;
+  }
+  socket.emit('messages', messages);
+}
+
+/** 'message' per datagram (node's event), 'messages' per batch (fastdgram's), or both. */
+function deliveryWanted(socket: Socket): number {
+  if (socket.listenerCount('messages') === 0) return DELIVER_MESSAGES;
+  return socket.listenerCount('message') > 0 ? DELIVER_MESSAGES | DELIVER_BATCHES : DELIVER_BATCHES;
+}
+
+/** Hands the list's rules to the native side now and whenever the list changes. */
+function applyReceiveBlockList(socket: Socket, list: BlockList): void {
+  const state = socket[kState];
+  const apply = (rules: string[]): void => {
+    const handle = state.handle;
+    if (!handle) return;
+    // A rule the native side cannot read: check every datagram here, as node does.
+    state.checkBlockListHere = handle.setReceiveBlockList(rules) !== 0;
+    if (state.checkBlockListHere) handle.setReceiveBlockList(null);
+  };
+  apply(rulesOf(list));
+  state.unwatchBlockList = watchBlockList(list, apply);
 }
 
 function onReceiveError(socket: Socket, errno: number): void {

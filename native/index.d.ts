@@ -64,6 +64,24 @@ export declare class NativeUdp {
    * negative errno.
    */
   sendLater(data: Buffer, port: number, ip: string | undefined | null, id: number, onEvent: (kind: number, a: number, b: number, data?: Buffer, addresses?: string) => void): number
+  /**
+   * Per-batch delivery (one `on_datagram` call per batch, index 0) or
+   * per-datagram delivery (the default).
+   */
+  setPerBatch(perBatch: boolean): void
+  /**
+   * Stops or resumes reading from the kernel (the JavaScript-thread
+   * receiver; the I/O-thread one is bounded by its credits instead).
+   */
+  setPaused(paused: boolean): number
+  /**
+   * Drops datagrams from sources matching `rules` (as `net.BlockList`'s
+   * `rules` prints them) before they reach JavaScript; `null` for none.
+   */
+  setReceiveBlockList(rules?: Array<string> | undefined | null): number
+  /** Received datagrams carry their local destination address. */
+  setReceiveDestination(on: boolean): number
+  stats(): SocketStats | number
   setBroadcast(on: boolean): number
   setTtl(ttl: number): number
   setMulticastTtl(ttl: number): number
@@ -83,3 +101,16 @@ export interface AddressInfo {
 
 /** `'TCP'`, `'UDP'`, `'PIPE'`, `'FILE'`, `'TTY'` or `'UNKNOWN'`. */
 export declare function guessHandleType(fd: number): string
+
+/** `socket.stats()`: counts as JavaScript numbers (exact below 2^53). */
+export interface SocketStats {
+  receivedDatagrams: number
+  receivedBytes: number
+  receivedBatches: number
+  blockedDatagrams: number
+  receiveErrors: number
+  sentDatagrams: number
+  sentBytes: number
+  sendErrors: number
+  kernelDrops: number
+}

@@ -2,19 +2,31 @@
 
 use std::cell::RefCell;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::os::fd::RawFd;
+
+use crate::block_list::BlockList;
 
 /// Datagrams read in one receive call at most; more wait for the next wake-up.
 pub const BATCH_CAPACITY: usize = 64;
 /// One receive slot: large enough for any UDP datagram.
 const SLOT_SIZE: usize = 65_536;
 
-/// One datagram of a [`Batch`]: its length and who sent it.
+/// One datagram of a [`Batch`]: its length, who sent it and (when asked
+/// for with `set_receive_destination`) the local address it was sent to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Datagram {
     pub len: u32,
     pub source: SocketAddr,
+    pub local: Option<IpAddr>,
+}
+
+/// One received datagram where it was received.
+#[derive(Clone, Copy, Debug)]
+pub struct Received<'a> {
+    pub payload: &'a [u8],
+    pub source: SocketAddr,
+    pub local: Option<IpAddr>,
 }
 
 /// The datagrams one wake-up delivered. `data` holds their payloads back to
@@ -44,50 +56,90 @@ impl Batch {
             &self.data[start..offset]
         })
     }
+
+    /// Each datagram with its payload, in arrival order.
+    pub fn received(&self) -> impl Iterator<Item = Received<'_>> {
+        self.payloads()
+            .zip(&self.datagrams)
+            .map(|(payload, datagram)| Received {
+                payload,
+                source: datagram.source,
+                local: datagram.local,
+            })
+    }
 }
 
 /// The datagrams of one receive call, still in the thread's receive slots:
 /// read them (or copy them out) before the next receive on this thread.
+///
+/// Datagrams whose source a block list matched are left out of the view.
 pub struct BatchView<'a> {
     scratch: &'a Scratch,
-    count: usize,
+    /// Datagrams the receive call returned, kept or not.
+    received: usize,
 }
 
 impl BatchView<'_> {
+    /// The datagrams kept.
     pub fn len(&self) -> usize {
-        self.count
+        self.scratch.kept_count
     }
 
     pub fn is_empty(&self) -> bool {
-        self.count == 0
+        self.len() == 0
+    }
+
+    /// Whether the receive call took as many datagrams as it could: more may be waiting.
+    pub fn is_full(&self) -> bool {
+        self.received == BATCH_CAPACITY
+    }
+
+    /// Datagrams left out because a block list matched their source.
+    pub fn blocked(&self) -> usize {
+        self.received - self.len()
+    }
+
+    /// The kernel's count of datagrams it dropped for this socket, when the
+    /// batch carried one (Linux reports it only once there were drops).
+    pub fn kernel_drops(&self) -> Option<u32> {
+        self.scratch.kernel_drops
+    }
+
+    fn kept(&self) -> impl Iterator<Item = usize> + '_ {
+        self.scratch.kept[..self.len()]
+            .iter()
+            .map(|&index| usize::from(index))
     }
 
     /// Sum of the payload lengths.
     pub fn total_len(&self) -> usize {
-        self.scratch.lens[..self.count]
-            .iter()
-            .map(|&len| len as usize)
+        self.kept()
+            .map(|index| self.scratch.lens[index] as usize)
             .sum()
     }
 
-    /// Each datagram's payload and source, in arrival order.
-    pub fn datagrams(&self) -> impl Iterator<Item = (&[u8], SocketAddr)> {
-        (0..self.count).map(move |index| {
+    /// Each datagram in arrival order.
+    pub fn datagrams(&self) -> impl Iterator<Item = Received<'_>> {
+        self.kept().map(move |index| {
             let start = index * SLOT_SIZE;
-            let payload = &self.scratch.slots[start..start + self.scratch.lens[index] as usize];
-            (payload, self.scratch.sources[index])
+            Received {
+                payload: &self.scratch.slots[start..start + self.scratch.lens[index] as usize],
+                source: self.scratch.sources[index],
+                local: self.scratch.locals[index],
+            }
         })
     }
 
     /// Copies the datagrams into an owned batch of exactly their size.
     pub fn to_batch(&self) -> Batch {
         let mut data = Vec::with_capacity(self.total_len());
-        let mut datagrams = Vec::with_capacity(self.count);
-        for (payload, source) in self.datagrams() {
-            data.extend_from_slice(payload);
+        let mut datagrams = Vec::with_capacity(self.len());
+        for received in self.datagrams() {
+            data.extend_from_slice(received.payload);
             datagrams.push(Datagram {
-                len: payload.len() as u32,
-                source,
+                len: received.payload.len() as u32,
+                source: received.source,
+                local: received.local,
             });
         }
         Batch { data, datagrams }
@@ -101,6 +153,11 @@ struct Scratch {
     slots: Vec<u8>,
     lens: [u32; BATCH_CAPACITY],
     sources: [SocketAddr; BATCH_CAPACITY],
+    locals: [Option<IpAddr>; BATCH_CAPACITY],
+    kernel_drops: Option<u32>,
+    /// Indices of the datagrams not blocked, in order.
+    kept: [u8; BATCH_CAPACITY],
+    kept_count: usize,
     platform: platform::Headers,
 }
 
@@ -110,6 +167,10 @@ impl Scratch {
             slots: vec![0; BATCH_CAPACITY * SLOT_SIZE],
             lens: [0; BATCH_CAPACITY],
             sources: [SocketAddr::from(([0, 0, 0, 0], 0)); BATCH_CAPACITY],
+            locals: [None; BATCH_CAPACITY],
+            kernel_drops: None,
+            kept: [0; BATCH_CAPACITY],
+            kept_count: 0,
             platform: platform::Headers::default(),
         });
         let Scratch {
@@ -118,6 +179,20 @@ impl Scratch {
         platform.point_at(slots);
         scratch
     }
+
+    /// Leaves out the first `received` datagrams whose source `blocked` matches.
+    fn keep_unblocked(&mut self, received: usize, blocked: Option<&BlockList>) {
+        let mut count = 0;
+        for index in 0..received {
+            let source = self.sources[index].ip();
+            if blocked.is_some_and(|list| list.blocks(&source)) {
+                continue;
+            }
+            self.kept[count] = index as u8;
+            count += 1;
+        }
+        self.kept_count = count;
+    }
 }
 
 thread_local! {
@@ -125,22 +200,23 @@ thread_local! {
 }
 
 /// Reads every datagram that is ready on the non-blocking socket `fd`, up to
-/// [`BATCH_CAPACITY`], and hands them to `f` in place. `WouldBlock` when none
-/// is ready. `f` must not receive on this thread again.
-pub(crate) fn with_received<R>(fd: RawFd, f: impl FnOnce(&BatchView<'_>) -> R) -> io::Result<R> {
+/// [`BATCH_CAPACITY`], and hands them to `f` in place, without those from
+/// sources that `blocked` matches. `WouldBlock` when none is ready. `f` must
+/// not receive on this thread again.
+pub(crate) fn with_received<R>(
+    fd: RawFd,
+    blocked: Option<&BlockList>,
+    f: impl FnOnce(&BatchView<'_>) -> R,
+) -> io::Result<R> {
     SCRATCH.with(|cell| {
         let mut slot = cell
             .try_borrow_mut()
             .map_err(|_| io::Error::from(io::ErrorKind::ResourceBusy))?;
         let scratch = slot.get_or_insert_with(Scratch::new);
-        let count = platform::receive_into(fd, scratch)?;
-        Ok(f(&BatchView { scratch, count }))
+        let received = platform::receive_into(fd, scratch)?;
+        scratch.keep_unblocked(received, blocked);
+        Ok(f(&BatchView { scratch, received }))
     })
-}
-
-/// Like [`with_received`], into an owned batch.
-pub(crate) fn receive_batch(fd: RawFd) -> io::Result<Batch> {
-    with_received(fd, |view| view.to_batch())
 }
 
 #[cfg(target_os = "linux")]
@@ -182,10 +258,16 @@ fn to_socket_addr(storage: &libc::sockaddr_storage) -> io::Result<SocketAddr> {
 mod platform {
     use super::*;
 
+    /// Room for the control messages one datagram may carry: its
+    /// destination (`in6_pktinfo`, the larger) and the drop count.
+    const CONTROL_WORDS: usize = 12;
+
     /// `recvmmsg` headers pointing into the slots, built once per thread.
     pub(super) struct Headers {
         addrs: Vec<libc::sockaddr_storage>,
         iovecs: Vec<libc::iovec>,
+        /// u64 words: control messages must be aligned like `cmsghdr`.
+        controls: Vec<[u64; CONTROL_WORDS]>,
         headers: Vec<libc::mmsghdr>,
         /// How many headers the last call filled (their name lengths changed).
         used: usize,
@@ -200,6 +282,7 @@ mod platform {
                 iovecs: (0..BATCH_CAPACITY)
                     .map(|_| unsafe { std::mem::zeroed() })
                     .collect(),
+                controls: vec![[0; CONTROL_WORDS]; BATCH_CAPACITY],
                 headers: (0..BATCH_CAPACITY)
                     .map(|_| unsafe { std::mem::zeroed() })
                     .collect(),
@@ -219,6 +302,7 @@ mod platform {
                 header.msg_name = (&mut self.addrs[index] as *mut libc::sockaddr_storage).cast();
                 header.msg_iov = &mut self.iovecs[index];
                 header.msg_iovlen = 1;
+                header.msg_control = self.controls[index].as_mut_ptr().cast();
             }
         }
     }
@@ -228,6 +312,7 @@ mod platform {
         let platform = &mut scratch.platform;
         for header in &mut platform.headers[..platform.used] {
             header.msg_hdr.msg_namelen = std::mem::size_of::<libc::sockaddr_storage>() as u32;
+            header.msg_hdr.msg_controllen = CONTROL_WORDS * 8;
         }
         // SAFETY: every header points at this scratch's iovecs, slots and
         // address storage (set up by point_at, never moved since: all live in
@@ -246,11 +331,58 @@ mod platform {
         }
         let count = count as usize;
         platform.used = count.max(1);
+        scratch.kernel_drops = None;
         for index in 0..count {
             scratch.lens[index] = platform.headers[index].msg_len;
             scratch.sources[index] = to_socket_addr(&platform.addrs[index])?;
+            let control = read_control(&platform.headers[index].msg_hdr);
+            scratch.locals[index] = control.local;
+            if control.drops.is_some() {
+                scratch.kernel_drops = control.drops;
+            }
         }
         Ok(count)
+    }
+
+    #[derive(Default)]
+    struct Control {
+        local: Option<IpAddr>,
+        drops: Option<u32>,
+    }
+
+    /// The control messages the kernel attached to one received datagram.
+    fn read_control(header: &libc::msghdr) -> Control {
+        let mut control = Control::default();
+        if header.msg_controllen == 0 {
+            return control;
+        }
+        // SAFETY: the kernel filled msg_control with msg_controllen bytes of
+        // well-formed control messages; CMSG_* stay within them, and each
+        // payload read is the size its (level, type) defines.
+        unsafe {
+            let mut message = libc::CMSG_FIRSTHDR(header);
+            while !message.is_null() {
+                let data = libc::CMSG_DATA(message);
+                match ((*message).cmsg_level, (*message).cmsg_type) {
+                    (libc::SOL_SOCKET, libc::SO_RXQ_OVFL) => {
+                        control.drops = Some(std::ptr::read_unaligned(data.cast::<u32>()));
+                    }
+                    (libc::IPPROTO_IP, libc::IP_PKTINFO) => {
+                        let info = std::ptr::read_unaligned(data.cast::<libc::in_pktinfo>());
+                        let ip = std::net::Ipv4Addr::from(u32::from_be(info.ipi_addr.s_addr));
+                        control.local = Some(IpAddr::V4(ip));
+                    }
+                    (libc::IPPROTO_IPV6, libc::IPV6_PKTINFO) => {
+                        let info = std::ptr::read_unaligned(data.cast::<libc::in6_pktinfo>());
+                        let ip = std::net::Ipv6Addr::from(info.ipi6_addr.s6_addr);
+                        control.local = Some(IpAddr::V6(ip));
+                    }
+                    _ => {}
+                }
+                message = libc::CMSG_NXTHDR(header, message);
+            }
+        }
+        control
     }
 }
 
@@ -281,6 +413,7 @@ mod platform {
             match socket.recv_from(slot) {
                 Ok((len, addr)) => {
                     scratch.lens[count] = len as u32;
+                    scratch.locals[count] = None;
                     scratch.sources[count] = addr
                         .as_socket()
                         .ok_or_else(|| io::Error::from(io::ErrorKind::InvalidData))?;

@@ -14,18 +14,22 @@
 
 mod address;
 mod batch;
+mod block_list;
 mod handle_type;
 mod receiver;
 mod runtime;
 mod send_batch;
 mod socket;
+mod stats;
 
 pub use address::{display_address, parse_ip, parse_socket_addr, Family};
-pub use batch::{Batch, BatchView, Datagram, BATCH_CAPACITY};
+pub use batch::{Batch, BatchView, Datagram, Received, BATCH_CAPACITY};
+pub use block_list::BlockList;
 pub use handle_type::{guess_handle_type, HandleType};
 pub use receiver::{Credit, Receiver, ReceiverEvent, ReceiverLimits};
 pub use runtime::runtime;
 pub use socket::{BindFlags, Outgoing, UdpSocket};
+pub use stats::StatsSnapshot;
 
 /// Largest UDP payload a datagram can carry (65,535 minus the 8-byte UDP header).
 pub const MAX_DATAGRAM_SIZE: usize = 65_527;

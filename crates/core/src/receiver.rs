@@ -160,8 +160,11 @@ async fn next_batch(socket: &UdpSocket) -> io::Result<Batch> {
     let reactor = socket.reactor(Interest::READABLE | Interest::WRITABLE)?;
     loop {
         let mut ready = reactor.ready(Interest::READABLE | Interest::ERROR).await?;
-        if let Ok(result) = ready.try_io(|_| socket.try_receive_batch()) {
-            return result;
+        match ready.try_io(|_| socket.try_receive_batch()) {
+            // Every datagram came from a blocked source: wait for more.
+            Ok(Ok(batch)) if batch.is_empty() => continue,
+            Ok(result) => return result,
+            Err(_would_block) => continue,
         }
     }
 }

@@ -3,7 +3,7 @@
 use std::io::{self, IoSlice};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
@@ -11,9 +11,11 @@ use tokio::io::Interest;
 use socket2::{Domain, Protocol, SockAddr, SockRef, Socket, Type};
 
 use crate::address::{parse_ip, parse_socket_addr, Family};
-use crate::batch::{receive_batch, with_received, Batch, BatchView};
+use crate::batch::{with_received, Batch, BatchView};
+use crate::block_list::BlockList;
 use crate::runtime::runtime;
 use crate::send_batch;
+use crate::stats::{SocketStats, StatsSnapshot};
 
 /// One datagram to send: its bytes and, on an unconnected socket, where to.
 #[derive(Clone, Copy, Debug)]
@@ -41,6 +43,9 @@ pub struct UdpSocket {
     registering: Mutex<()>,
     socket: Socket,
     family: Family,
+    stats: SocketStats,
+    /// Sources whose datagrams are dropped on receipt.
+    receive_block_list: Mutex<Option<Arc<BlockList>>>,
 }
 
 /// As libuv does: `ENOBUFS` (no room in the send buffer for this datagram)
@@ -145,11 +150,15 @@ impl UdpSocket {
 
     fn register(socket: Socket, family: Family) -> io::Result<UdpSocket> {
         socket.set_nonblocking(true)?;
+        // Best effort: without it the drop count merely stays 0.
+        let _ = platform_options::report_drops(&socket);
         Ok(UdpSocket {
             reactor: OnceLock::new(),
             registering: Mutex::new(()),
             socket,
             family,
+            stats: SocketStats::default(),
+            receive_block_list: Mutex::new(None),
         })
     }
 
@@ -225,7 +234,17 @@ impl UdpSocket {
             }
             None => self.sock().send_vectored(&slices),
         };
-        sent.map_err(no_buffer_space_is_would_block)
+        self.note_send(sent.map_err(no_buffer_space_is_would_block))
+    }
+
+    /// Counts a send's outcome (a send that would block is not one yet).
+    fn note_send(&self, result: io::Result<usize>) -> io::Result<usize> {
+        match &result {
+            Ok(bytes) => self.stats.note_sent(*bytes),
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
+            Err(_) => self.stats.note_send_error(),
+        }
+        result
     }
 
     /// Sends `datagrams` in order without waiting, with as few system calls
@@ -236,10 +255,16 @@ impl UdpSocket {
         let mut results = Vec::with_capacity(datagrams.len());
         while results.len() < datagrams.len() {
             match send_batch::send_some(&self.socket, &datagrams[results.len()..]) {
-                Ok(sent) => results.extend(sent.into_iter().map(Ok)),
+                Ok(sent) => {
+                    sent.iter().for_each(|&bytes| self.stats.note_sent(bytes));
+                    results.extend(sent.into_iter().map(Ok));
+                }
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => break,
                 // The first datagram of the call failed; the others go on.
-                Err(err) => results.push(Err(err)),
+                Err(err) => {
+                    self.stats.note_send_error();
+                    results.push(Err(err));
+                }
             }
         }
         results
@@ -248,8 +273,9 @@ impl UdpSocket {
     /// Reads every datagram ready now (up to one batch) without waiting:
     /// `WouldBlock` when none is. For callers that learn of readiness from
     /// their own event loop rather than from [`Receiver`](crate::Receiver).
+    /// The batch is empty when a block list matched every datagram's source.
     pub fn try_receive_batch(&self) -> io::Result<Batch> {
-        receive_batch(self.socket.as_raw_fd())
+        self.try_receive_with(|view| view.to_batch())
     }
 
     /// Like [`try_receive_batch`](Self::try_receive_batch), but hands `f` the
@@ -257,7 +283,54 @@ impl UdpSocket {
     /// somewhere of their own (one copy instead of two). `f` must not receive
     /// on this thread again.
     pub fn try_receive_with<R>(&self, f: impl FnOnce(&BatchView<'_>) -> R) -> io::Result<R> {
-        with_received(self.socket.as_raw_fd(), f)
+        let block_list = self.receive_block_list();
+        let received = with_received(self.socket.as_raw_fd(), block_list.as_deref(), |view| {
+            self.note_batch(view);
+            f(view)
+        });
+        if let Err(err) = &received {
+            if err.kind() != io::ErrorKind::WouldBlock {
+                self.stats.note_receive_error();
+            }
+        }
+        received
+    }
+
+    fn note_batch(&self, view: &BatchView<'_>) {
+        self.stats
+            .note_batch(view.len(), view.total_len(), view.blocked());
+        if let Some(drops) = view.kernel_drops() {
+            self.stats.note_kernel_drops(drops);
+        }
+    }
+
+    fn receive_block_list(&self) -> Option<Arc<BlockList>> {
+        let list = self
+            .receive_block_list
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        list.clone()
+    }
+
+    /// Drops datagrams from sources that `list` matches as they are received
+    /// (`None`, or an empty list: keep all).
+    pub fn set_receive_block_list(&self, list: Option<BlockList>) {
+        let list = list.filter(|list| !list.is_empty()).map(Arc::new);
+        *self
+            .receive_block_list
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = list;
+    }
+
+    /// What this socket has received and sent so far.
+    pub fn stats(&self) -> StatsSnapshot {
+        self.stats.snapshot()
+    }
+
+    /// Asks the kernel for each datagram's destination address
+    /// (`IP_PKTINFO` / `IPV6_RECVPKTINFO`): received datagrams then carry it.
+    pub fn set_receive_destination(&self, on: bool) -> io::Result<()> {
+        platform_options::receive_destination(&self.socket, self.family, on)
     }
 
     /// Sends one datagram, waiting (on the I/O runtime) until the socket can take it.
@@ -274,7 +347,7 @@ impl UdpSocket {
                 sent.map_err(no_buffer_space_is_would_block)
             });
             if let Ok(result) = sent {
-                return result;
+                return self.note_send(result);
             }
         }
     }
@@ -427,6 +500,65 @@ impl UdpSocket {
     }
 }
 
+/// Receive options only some platforms have.
+#[cfg(target_os = "linux")]
+mod platform_options {
+    use super::*;
+
+    fn set_flag(
+        socket: &Socket,
+        level: libc::c_int,
+        name: libc::c_int,
+        on: bool,
+    ) -> io::Result<()> {
+        let value = libc::c_int::from(on);
+        // SAFETY: an int option of the length given, on an open socket.
+        let rc = unsafe {
+            libc::setsockopt(
+                socket.as_raw_fd(),
+                level,
+                name,
+                (&value as *const libc::c_int).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+        match rc {
+            0 => Ok(()),
+            _ => Err(io::Error::last_os_error()),
+        }
+    }
+
+    /// `SO_RXQ_OVFL`: received datagrams carry the socket's drop count.
+    pub(super) fn report_drops(socket: &Socket) -> io::Result<()> {
+        set_flag(socket, libc::SOL_SOCKET, libc::SO_RXQ_OVFL, true)
+    }
+
+    pub(super) fn receive_destination(socket: &Socket, family: Family, on: bool) -> io::Result<()> {
+        match family {
+            Family::V4 => set_flag(socket, libc::IPPROTO_IP, libc::IP_PKTINFO, on),
+            Family::V6 => {
+                set_flag(socket, libc::IPPROTO_IPV6, libc::IPV6_RECVPKTINFO, on)?;
+                // IPv4 datagrams on a dual-stack socket report through IP_PKTINFO.
+                let _ = set_flag(socket, libc::IPPROTO_IP, libc::IP_PKTINFO, on);
+                Ok(())
+            }
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+mod platform_options {
+    use super::*;
+
+    pub(super) fn report_drops(_socket: &Socket) -> io::Result<()> {
+        Err(io::Error::from_raw_os_error(libc::ENOTSUP))
+    }
+
+    pub(super) fn receive_destination(_: &Socket, _: Family, _: bool) -> io::Result<()> {
+        Err(io::Error::from_raw_os_error(libc::ENOTSUP))
+    }
+}
+
 #[cfg(all(unix, not(any(target_os = "solaris", target_os = "illumos"))))]
 fn set_reuse_port(socket: &SockRef<'_>) -> io::Result<()> {
     socket.set_reuse_port(true)
@@ -480,6 +612,7 @@ fn write_storage(storage: &mut libc::sockaddr_storage, addr: SocketAddr) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::BlockList;
 
     fn loopback(family: Family) -> UdpSocket {
         let ip = if family == Family::V4 {
@@ -625,6 +758,83 @@ mod tests {
             socket.try_receive_batch().unwrap_err().kind(),
             io::ErrorKind::WouldBlock
         );
+    }
+
+    /// Receives until `count` datagrams arrived (bounded: 200 tries).
+    fn receive_all(socket: &UdpSocket, count: usize) -> Vec<crate::Datagram> {
+        let mut received = Vec::new();
+        for _ in 0..200 {
+            match socket.try_receive_batch() {
+                Ok(batch) => received.extend(batch.datagrams),
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                    std::thread::sleep(std::time::Duration::from_millis(2))
+                }
+                Err(err) => panic!("{err}"),
+            }
+            if received.len() >= count {
+                break;
+            }
+        }
+        received
+    }
+
+    #[test]
+    fn received_datagrams_carry_their_destination_when_asked() {
+        let socket = loopback(Family::V4);
+        let port = socket.local_addr().unwrap().port();
+        let sender = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        sender.send_to(b"before", ("127.0.0.1", port)).unwrap();
+        assert_eq!(receive_all(&socket, 1)[0].local, None);
+        socket.set_receive_destination(true).unwrap();
+        sender.send_to(b"after", ("127.0.0.1", port)).unwrap();
+        let local = receive_all(&socket, 1)[0].local;
+        assert_eq!(local, Some(IpAddr::V4(Ipv4Addr::LOCALHOST)));
+    }
+
+    #[test]
+    fn a_receive_block_list_drops_and_counts_matching_sources() {
+        let socket = loopback(Family::V4);
+        let port = socket.local_addr().unwrap().port();
+        let blocked = BlockList::from_rules(&["Address: IPv4 127.0.0.2"]).unwrap();
+        socket.set_receive_block_list(Some(blocked));
+        let good = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let bad = std::net::UdpSocket::bind("127.0.0.2:0").unwrap();
+        for _ in 0..10 {
+            bad.send_to(b"bad", ("127.0.0.1", port)).unwrap();
+            good.send_to(b"good", ("127.0.0.1", port)).unwrap();
+        }
+        let received = receive_all(&socket, 10);
+        assert_eq!(received.len(), 10);
+        assert!(received
+            .iter()
+            .all(|d| d.source.ip() == good.local_addr().unwrap().ip()));
+        let stats = socket.stats();
+        assert_eq!(
+            (stats.received_datagrams, stats.blocked_datagrams),
+            (10, 10)
+        );
+    }
+
+    #[test]
+    fn the_kernel_drop_count_arrives_with_the_next_datagram() {
+        let socket = loopback(Family::V4);
+        socket.recv_buffer_size(4096).unwrap();
+        let port = socket.local_addr().unwrap().port();
+        let sender = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let sent = 500;
+        for _ in 0..sent {
+            sender.send_to(&[1u8; 100], ("127.0.0.1", port)).unwrap();
+        }
+        let first = receive_all(&socket, sent).len();
+        sender.send_to(b"probe", ("127.0.0.1", port)).unwrap();
+        receive_all(&socket, 1);
+        let stats = socket.stats();
+        assert!(
+            stats.kernel_drops > 0,
+            "a 4 KiB buffer cannot hold {sent} datagrams"
+        );
+        assert_eq!(first as u64 + stats.kernel_drops, sent as u64);
+        assert_eq!(stats.received_datagrams, first as u64 + 1);
     }
 
     #[test]

@@ -61,8 +61,7 @@ fn to_event_args(event: NativeEvent) -> EventArgs {
 fn batch_args(batch: Batch) -> EventArgs {
     let count = batch.len() as i32;
     let mut buffer = vec![0u8; encoded_len(batch.data.len(), batch.len())];
-    let sources = batch.datagrams.iter().map(|d| d.source);
-    let addresses = encode(batch.payloads().zip(sources), batch.data.len(), &mut buffer);
+    let addresses = encode(batch.received(), batch.data.len(), &mut buffer);
     (
         KIND_BATCH,
         count,

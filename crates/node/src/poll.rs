@@ -13,7 +13,7 @@ use std::ptr;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use fastdgram_core::{BatchView, UdpSocket, BATCH_CAPACITY};
+use fastdgram_core::{BatchView, UdpSocket};
 use napi::bindgen_prelude::ToNapiValue;
 use napi::sys;
 
@@ -35,6 +35,10 @@ struct PollState {
     callback: Cell<sys::napi_ref>,
     context: Cell<sys::napi_async_context>,
     closed: Cell<bool>,
+    /// Not reading: the consumer asked for a pause (see `set_paused`).
+    paused: Cell<bool>,
+    /// One call per batch instead of one per datagram (see `set_per_batch`).
+    per_batch: Cell<bool>,
     /// The joined source addresses of the last batch delivered.
     last_addresses: Cell<String>,
 }
@@ -90,6 +94,8 @@ impl PollReceiver {
             callback: Cell::new(ptr::null_mut()),
             context: Cell::new(ptr::null_mut()),
             closed: Cell::new(false),
+            paused: Cell::new(false),
+            per_batch: Cell::new(false),
             last_addresses: Cell::new(String::new()),
         });
         unsafe {
@@ -146,6 +152,33 @@ impl PollReceiver {
                 false => (self.state.uv.unreference)(handle),
             }
         }
+    }
+
+    /// Stops reading the socket (the kernel keeps, then drops, what
+    /// arrives) until called again with `false`.
+    pub fn set_paused(&self, paused: bool) -> io::Result<()> {
+        let state = &self.state;
+        if state.closed.get() || state.paused.replace(paused) == paused {
+            return Ok(());
+        }
+        // SAFETY: the handle is initialised and not closed.
+        unsafe {
+            match paused {
+                true => uv_ok((state.uv.poll_stop)(state.handle_ptr())),
+                false => uv_ok((state.uv.poll_start)(
+                    state.handle_ptr(),
+                    UV_READABLE,
+                    on_poll,
+                )),
+            }
+        }
+    }
+
+    /// Whether JavaScript is called once per batch (with its first index)
+    /// rather than once per datagram: for consumers that take whole batches
+    /// and schedule nothing between datagrams.
+    pub fn set_per_batch(&self, per_batch: bool) {
+        self.state.per_batch.set(per_batch);
     }
 
     /// Stops receiving and lets go of the socket now; the handle's memory
@@ -213,7 +246,7 @@ unsafe extern "C" fn on_poll(handle: *mut UvHandle, status: c_int, _events: c_in
         // libuv stops a poll handle on POLLERR (a pending socket error such
         // as ECONNREFUSED): read the error below, then poll again.
         receive(state);
-        if !state.closed.get() {
+        if !state.closed.get() && !state.paused.get() {
             // SAFETY: the handle is initialised and not closed.
             unsafe { (uv.poll_start)(handle, UV_READABLE, on_poll) };
         }
@@ -224,7 +257,7 @@ unsafe extern "C" fn on_poll(handle: *mut UvHandle, status: c_int, _events: c_in
 
 fn receive(state: &PollState) {
     for _ in 0..BATCHES_PER_WAKE {
-        if state.closed.get() {
+        if state.closed.get() || state.paused.get() {
             return;
         }
         let Some(socket) = state.socket() else { return };
@@ -241,10 +274,12 @@ fn receive(state: &PollState) {
                 // A short batch drained the socket: skip the read that would
                 // only say EAGAIN; libuv's poll is level-triggered and calls
                 // again if more arrived meanwhile.
-                Ok(Ok(batch)) => {
+                Ok(Ok(Some(batch))) => {
                     let full = batch.full;
                     deliver(state, batch).is_ok() && full
                 }
+                // Every datagram came from a blocked source.
+                Ok(Ok(None)) => true,
                 Ok(Err(_)) => false,
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => false,
                 Err(err) => deliver_error(state, errno_of(&err)).is_ok(),
@@ -269,7 +304,11 @@ struct JsBatch {
 
 /// Copies the received datagrams straight from the receive slots into a new
 /// JavaScript ArrayBuffer: the one copy between the kernel and JavaScript.
-unsafe fn encode_into_js(state: &PollState, view: &BatchView<'_>) -> napi::Result<JsBatch> {
+/// `None` when a block list left nothing of the batch.
+unsafe fn encode_into_js(state: &PollState, view: &BatchView<'_>) -> napi::Result<Option<JsBatch>> {
+    if view.is_empty() {
+        return Ok(None);
+    }
     let env = state.env;
     let payload_bytes = view.total_len();
     let length = encoded_len(payload_bytes, view.len());
@@ -301,17 +340,18 @@ unsafe fn encode_into_js(state: &PollState, view: &BatchView<'_>) -> napi::Resul
                 value
             }
         };
-        Ok(JsBatch {
+        Ok(Some(JsBatch {
             count: view.len(),
-            full: view.len() == BATCH_CAPACITY,
+            full: view.is_full(),
             buffer,
             addresses,
-        })
+        }))
     }
 }
 
 /// Calls JavaScript once per datagram (the first call also carries the
-/// batch), stopping as soon as the socket is closed.
+/// batch) or only once in per-batch mode, stopping as soon as the socket is
+/// closed.
 unsafe fn deliver(state: &PollState, batch: JsBatch) -> napi::Result<()> {
     let env = state.env;
     unsafe {
@@ -323,7 +363,12 @@ unsafe fn deliver(state: &PollState, batch: JsBatch) -> napi::Result<()> {
             i32::to_napi_value(env, batch.count as i32)?,
             batch.addresses,
         ];
-        for index in 0..batch.count {
+        let calls = if state.per_batch.get() {
+            1
+        } else {
+            batch.count
+        };
+        for index in 0..calls {
             let extra = if index == 0 { first } else { [undefined; 3] };
             let index = i32::to_napi_value(env, index as i32)?;
             callee.call(state, [index, no_error, extra[0], extra[1], extra[2]])?;

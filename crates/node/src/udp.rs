@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use fastdgram_core::{
-    display_address, guess_handle_type as guess, runtime, BindFlags, Family, Receiver,
+    display_address, guess_handle_type as guess, runtime, BindFlags, BlockList, Family, Receiver,
     ReceiverLimits, UdpSocket,
 };
 use napi::bindgen_prelude::{Buffer, BufferSlice, Either, Function, JsValue, Unknown};
@@ -45,6 +45,20 @@ fn start_thread_receiver(
         // Closing: the JavaScript environment (a worker, say) is going away.
         status != napi::Status::Closing
     })
+}
+
+/// `socket.stats()`: counts as JavaScript numbers (exact below 2^53).
+#[napi(object)]
+pub struct SocketStats {
+    pub received_datagrams: f64,
+    pub received_bytes: f64,
+    pub received_batches: f64,
+    pub blocked_datagrams: f64,
+    pub receive_errors: f64,
+    pub sent_datagrams: f64,
+    pub sent_bytes: f64,
+    pub send_errors: f64,
+    pub kernel_drops: f64,
 }
 
 #[napi(object)]
@@ -467,6 +481,67 @@ impl NativeUdp {
             );
         });
         Ok(0)
+    }
+
+    /// Per-batch delivery (one `on_datagram` call per batch, index 0) or
+    /// per-datagram delivery (the default).
+    #[napi]
+    pub fn set_per_batch(&self, per_batch: bool) {
+        if let Some(Receiving::Poll(poll)) = &self.receiving {
+            poll.set_per_batch(per_batch);
+        }
+    }
+
+    /// Stops or resumes reading from the kernel (the JavaScript-thread
+    /// receiver; the I/O-thread one is bounded by its credits instead).
+    #[napi]
+    pub fn set_paused(&self, paused: bool) -> i32 {
+        match &self.receiving {
+            Some(Receiving::Poll(poll)) => status(poll.set_paused(paused)),
+            _ => 0,
+        }
+    }
+
+    /// Drops datagrams from sources matching `rules` (as `net.BlockList`'s
+    /// `rules` prints them) before they reach JavaScript; `null` for none.
+    #[napi]
+    pub fn set_receive_block_list(&self, rules: Option<Vec<String>>) -> i32 {
+        let list = match rules.as_deref().map(BlockList::from_rules).transpose() {
+            Ok(list) => list,
+            Err(_) => return EINVAL,
+        };
+        match self.socket() {
+            Ok(socket) => {
+                socket.set_receive_block_list(list);
+                0
+            }
+            Err(errno) => errno,
+        }
+    }
+
+    /// Received datagrams carry their local destination address.
+    #[napi]
+    pub fn set_receive_destination(&self, on: bool) -> i32 {
+        self.with_socket(|s| s.set_receive_destination(on))
+    }
+
+    #[napi]
+    pub fn stats(&self) -> Either<SocketStats, i32> {
+        let stats = match self.socket() {
+            Ok(socket) => socket.stats(),
+            Err(errno) => return Either::B(errno),
+        };
+        Either::A(SocketStats {
+            received_datagrams: stats.received_datagrams as f64,
+            received_bytes: stats.received_bytes as f64,
+            received_batches: stats.received_batches as f64,
+            blocked_datagrams: stats.blocked_datagrams as f64,
+            receive_errors: stats.receive_errors as f64,
+            sent_datagrams: stats.sent_datagrams as f64,
+            sent_bytes: stats.sent_bytes as f64,
+            send_errors: stats.send_errors as f64,
+            kernel_drops: stats.kernel_drops as f64,
+        })
     }
 
     #[napi]

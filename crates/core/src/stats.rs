@@ -1,0 +1,83 @@
+//! What one socket has done: counters cheap enough to keep on all the time
+//! (relaxed atomic adds, a few per batch rather than per datagram).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+#[derive(Debug, Default)]
+pub struct SocketStats {
+    received_datagrams: AtomicU64,
+    received_bytes: AtomicU64,
+    received_batches: AtomicU64,
+    blocked_datagrams: AtomicU64,
+    receive_errors: AtomicU64,
+    sent_datagrams: AtomicU64,
+    sent_bytes: AtomicU64,
+    send_errors: AtomicU64,
+    kernel_drops: AtomicU64,
+}
+
+/// A copy of the counters at one moment.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StatsSnapshot {
+    pub received_datagrams: u64,
+    pub received_bytes: u64,
+    pub received_batches: u64,
+    /// Dropped here because a block list matched their source.
+    pub blocked_datagrams: u64,
+    pub receive_errors: u64,
+    pub sent_datagrams: u64,
+    pub sent_bytes: u64,
+    pub send_errors: u64,
+    /// Datagrams the kernel dropped for this socket (its receive buffer was
+    /// full), as last reported with a received datagram (`SO_RXQ_OVFL`).
+    pub kernel_drops: u64,
+}
+
+fn add(counter: &AtomicU64, amount: u64) {
+    counter.fetch_add(amount, Ordering::Relaxed);
+}
+
+impl SocketStats {
+    pub(crate) fn note_batch(&self, datagrams: usize, bytes: usize, blocked: usize) {
+        add(&self.received_batches, 1);
+        add(&self.received_datagrams, datagrams as u64);
+        add(&self.received_bytes, bytes as u64);
+        if blocked > 0 {
+            add(&self.blocked_datagrams, blocked as u64);
+        }
+    }
+
+    pub(crate) fn note_receive_error(&self) {
+        add(&self.receive_errors, 1);
+    }
+
+    pub(crate) fn note_sent(&self, bytes: usize) {
+        add(&self.sent_datagrams, 1);
+        add(&self.sent_bytes, bytes as u64);
+    }
+
+    pub(crate) fn note_send_error(&self) {
+        add(&self.send_errors, 1);
+    }
+
+    /// The kernel's count is cumulative for the socket: keep the largest seen.
+    pub(crate) fn note_kernel_drops(&self, total: u32) {
+        self.kernel_drops
+            .fetch_max(u64::from(total), Ordering::Relaxed);
+    }
+
+    pub fn snapshot(&self) -> StatsSnapshot {
+        let read = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
+        StatsSnapshot {
+            received_datagrams: read(&self.received_datagrams),
+            received_bytes: read(&self.received_bytes),
+            received_batches: read(&self.received_batches),
+            blocked_datagrams: read(&self.blocked_datagrams),
+            receive_errors: read(&self.receive_errors),
+            sent_datagrams: read(&self.sent_datagrams),
+            sent_bytes: read(&self.sent_bytes),
+            send_errors: read(&self.send_errors),
+            kernel_drops: read(&self.kernel_drops),
+        }
+    }
+}
