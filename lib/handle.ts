@@ -37,9 +37,12 @@ export interface RemoteInfo {
   localAddress?: string;
 }
 
+/** A received datagram's Buffer: over an ArrayBuffer (what Buffer.alloc returns with the project's @types/node). */
+type MessageBuffer = ReturnType<typeof Buffer.alloc>;
+
 /** One datagram of a batch delivered at once (the 'messages' event). */
 export interface ReceivedMessage {
-  msg: Buffer;
+  msg: MessageBuffer;
   rinfo: RemoteInfo;
 }
 

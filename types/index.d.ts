@@ -35,6 +35,35 @@ export interface RemoteInfo {
   family: 'IPv4' | 'IPv6';
   port: number;
   size: number;
+  /** fastdgram: the local address the datagram was sent to (with `recvDestination: true`). */
+  localAddress?: string;
+}
+
+/** fastdgram: one datagram of a `'messages'` batch or of `socket.messages()`. */
+export interface ReceivedMessage {
+  msg: MessageBuffer;
+  rinfo: RemoteInfo;
+}
+
+/** fastdgram: `socket.messages(options)`. */
+export interface MessagesOptions {
+  /** Datagrams waiting for the consumer before reading from the kernel pauses (default 1024). */
+  highWaterMark?: number | undefined;
+}
+
+/** fastdgram: `socket.stats()`. */
+export interface SocketStats {
+  receivedDatagrams: number;
+  receivedBytes: number;
+  receivedBatches: number;
+  /** Dropped on receipt because `receiveBlockList` matched their source. */
+  blockedDatagrams: number;
+  receiveErrors: number;
+  sentDatagrams: number;
+  sentBytes: number;
+  sendErrors: number;
+  /** Datagrams the kernel dropped for this socket (Linux `SO_RXQ_OVFL`; reported with the next datagram received). */
+  kernelDrops: number;
 }
 
 export interface BindOptions {
@@ -64,6 +93,8 @@ export interface SocketOptions {
   sendBlockList?: BlockList | undefined;
   /** Closing the socket when the signal aborts (`Abortable` in node:events). */
   signal?: AbortSignal | undefined;
+  /** fastdgram: `rinfo.localAddress` on every received datagram (IP_PKTINFO / IPV6_RECVPKTINFO). */
+  recvDestination?: boolean | undefined;
 }
 
 /** Creates a `Socket` of `type`; `callback` becomes a `'message'` listener. */
@@ -119,13 +150,23 @@ export class Socket extends EventEmitter {
   addSourceSpecificMembership(sourceAddress: string, groupAddress: string, multicastInterface?: string): void;
   dropSourceSpecificMembership(sourceAddress: string, groupAddress: string, multicastInterface?: string): void;
 
-  // Events: 'close', 'connect', 'error', 'listening', 'message'.
+  // ---- fastdgram's additions (not in node:dgram).
+  /** Counters of this socket; zeros before it is bound. */
+  stats(): SocketStats;
+  /** Received datagrams as an async iterator; reading pauses while `highWaterMark` wait. */
+  messages(options?: MessagesOptions): AsyncIterableIterator<ReceivedMessage>;
+  [Symbol.asyncIterator](): AsyncIterableIterator<ReceivedMessage>;
+  /** Stops (`true`) or resumes (`false`) reading datagrams from the kernel. */
+  pauseReceiving(paused: boolean): void;
+
+  // Events: 'close', 'connect', 'error', 'listening', 'message', and fastdgram's 'messages'.
   addListener(event: string, listener: (...args: any[]) => void): this;
   addListener(event: 'close', listener: () => void): this;
   addListener(event: 'connect', listener: () => void): this;
   addListener(event: 'error', listener: (err: Error) => void): this;
   addListener(event: 'listening', listener: () => void): this;
   addListener(event: 'message', listener: MessageListener): this;
+  addListener(event: 'messages', listener: (batch: ReceivedMessage[]) => void): this;
 
   emit(event: string | symbol, ...args: any[]): boolean;
   emit(event: 'close'): boolean;
@@ -133,6 +174,7 @@ export class Socket extends EventEmitter {
   emit(event: 'error', err: Error): boolean;
   emit(event: 'listening'): boolean;
   emit(event: 'message', msg: MessageBuffer, rinfo: RemoteInfo): boolean;
+  emit(event: 'messages', batch: ReceivedMessage[]): boolean;
 
   on(event: string, listener: (...args: any[]) => void): this;
   on(event: 'close', listener: () => void): this;
@@ -140,6 +182,7 @@ export class Socket extends EventEmitter {
   on(event: 'error', listener: (err: Error) => void): this;
   on(event: 'listening', listener: () => void): this;
   on(event: 'message', listener: MessageListener): this;
+  on(event: 'messages', listener: (batch: ReceivedMessage[]) => void): this;
 
   once(event: string, listener: (...args: any[]) => void): this;
   once(event: 'close', listener: () => void): this;
@@ -147,6 +190,7 @@ export class Socket extends EventEmitter {
   once(event: 'error', listener: (err: Error) => void): this;
   once(event: 'listening', listener: () => void): this;
   once(event: 'message', listener: MessageListener): this;
+  once(event: 'messages', listener: (batch: ReceivedMessage[]) => void): this;
 
   prependListener(event: string, listener: (...args: any[]) => void): this;
   prependListener(event: 'close', listener: () => void): this;
@@ -154,6 +198,7 @@ export class Socket extends EventEmitter {
   prependListener(event: 'error', listener: (err: Error) => void): this;
   prependListener(event: 'listening', listener: () => void): this;
   prependListener(event: 'message', listener: MessageListener): this;
+  prependListener(event: 'messages', listener: (batch: ReceivedMessage[]) => void): this;
 
   prependOnceListener(event: string, listener: (...args: any[]) => void): this;
   prependOnceListener(event: 'close', listener: () => void): this;
@@ -161,6 +206,7 @@ export class Socket extends EventEmitter {
   prependOnceListener(event: 'error', listener: (err: Error) => void): this;
   prependOnceListener(event: 'listening', listener: () => void): this;
   prependOnceListener(event: 'message', listener: MessageListener): this;
+  prependOnceListener(event: 'messages', listener: (batch: ReceivedMessage[]) => void): this;
 
   /** Closes the socket; resolves once it is closed. */
   [Symbol.asyncDispose](): Promise<void>;

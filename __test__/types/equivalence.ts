@@ -1,6 +1,7 @@
 // fastdgram's declarations against @types/node's dgram module, compiled once
 // per module setting by scripts/test-types.mjs. Only bindSync/connectSync
-// (newest Node.js, not implemented by fastdgram) may differ.
+// (newest Node.js, not implemented by fastdgram) and fastdgram's own
+// additions (listed below, exactly) may differ.
 import type * as node from 'node:dgram';
 import type * as fast from 'fastdgram';
 
@@ -11,15 +12,21 @@ function expectTrue<T extends true>(): T | undefined {
 }
 
 type Unimplemented = 'bindSync' | 'connectSync';
+type SocketExtensions = 'stats' | 'messages' | 'pauseReceiving' | typeof Symbol.asyncIterator;
+type OptionExtensions = 'recvDestination';
+type RemoteInfoExtensions = 'localAddress';
 
-expectTrue<Equal<fast.RemoteInfo, node.RemoteInfo>>();
+expectTrue<Equal<Omit<fast.RemoteInfo, RemoteInfoExtensions>, node.RemoteInfo>>();
+expectTrue<Equal<Exclude<keyof fast.RemoteInfo, keyof node.RemoteInfo>, RemoteInfoExtensions>>();
 expectTrue<Equal<fast.BindOptions, node.BindOptions>>();
 expectTrue<Equal<fast.SocketType, node.SocketType>>();
-expectTrue<Equal<Required<fast.SocketOptions>, Required<node.SocketOptions>>>();
-expectTrue<Equal<keyof fast.SocketOptions, keyof node.SocketOptions>>();
-expectTrue<Equal<keyof fast.Socket, Exclude<keyof node.Socket, Unimplemented>>>();
+expectTrue<Equal<Required<Omit<fast.SocketOptions, OptionExtensions>>, Required<node.SocketOptions>>>();
+expectTrue<Equal<Exclude<keyof fast.SocketOptions, OptionExtensions>, keyof node.SocketOptions>>();
+expectTrue<Equal<Exclude<keyof fast.SocketOptions, keyof node.SocketOptions>, OptionExtensions>>();
+expectTrue<Equal<Exclude<keyof fast.Socket, SocketExtensions>, Exclude<keyof node.Socket, Unimplemented>>>();
 expectTrue<Equal<ReturnType<fast.Socket['address']>, ReturnType<node.Socket['address']>>>();
-expectTrue<Equal<Parameters<typeof fast.createSocket>, Parameters<typeof node.createSocket>>>();
+// Every createSocket call node accepts, fastdgram accepts (its options only add keys).
+expectTrue<Parameters<typeof node.createSocket> extends Parameters<typeof fast.createSocket> ? true : false>();
 
 // A fastdgram socket goes wherever code expects a node:dgram socket once the
 // two unimplemented methods are added, and a node:dgram socket goes wherever
@@ -29,7 +36,7 @@ type Completed = fast.Socket & Pick<node.Socket, Extract<keyof node.Socket, Unim
 export function toNode(socket: Completed): node.Socket {
   return socket;
 }
-export function toFast(socket: node.Socket): fast.Socket {
+export function toFast(socket: node.Socket & Pick<fast.Socket, SocketExtensions>): fast.Socket {
   return socket;
 }
 // fastdgram's createSocket, with its overloads, has node's createSocket's
