@@ -816,6 +816,24 @@ function onListenError(this: Socket): void {
   this[kState].queue = undefined;
 }
 
+/** A send whose caller wants to know how it went. */
+interface SendWithCallback extends SendRequest {
+  callback: SendCallback;
+  address: string | undefined;
+  port: number;
+}
+
+/** After waiting for the socket: as node's afterSend. */
+function afterSend(this: SendWithCallback, errno: number, sent: number): void {
+  this.callback(errno ? exceptionWithHostPort(errno, 'send', this.address as string, this.port) : null, sent);
+}
+
+/** Sent (or refused) without waiting, in a burst: as node's synchronous outcomes. */
+function afterSendNow(this: SendWithCallback, errno: number, sent: number): void {
+  if (errno) this.callback(exceptionWithHostPort(errno, 'send', this.address as string, this.port));
+  else this.callback(null, sent);
+}
+
 function doSend(ex: Error | null, socket: Socket, ip: string, list: Uint8Array[], address: string | undefined, port: number, callback: SendCallback | undefined): void {
   const state = socket[kState];
   if (ex) {
@@ -832,18 +850,13 @@ function doSend(ex: Error | null, socket: Socket, ip: string, list: Uint8Array[]
     return;
   }
 
-  const request: SendRequest = {};
-  if (callback) {
-    // After waiting for the socket: as node's afterSend.
-    request.oncomplete = (errno, sent) => {
-      callback(errno ? exceptionWithHostPort(errno, 'send', address as string, port) : null, sent);
-    };
-    // Sent (or refused) without waiting, in a burst: as node's synchronous outcomes.
-    request.onsent = (errno, sent) => {
-      if (errno) callback(exceptionWithHostPort(errno, 'send', address as string, port));
-      else callback(null, sent);
-    };
-  }
+  // Shared functions reading the request, as node's SendWrap, not closures:
+  // V8 allocates a function literal assigned to a property in its old
+  // generation, and its young context (this socket and all it reaches) would
+  // then survive every scavenge until the next full GC.
+  const request: SendWithCallback | SendRequest = callback
+    ? { callback, address, port, oncomplete: afterSend, onsent: afterSendNow }
+    : {};
   const result = port ? state.handle.send(request, list, port, ip) : state.handle.send(request, list, undefined, undefined);
   if (result >= 1) {
     // Sent at once: node reports bytes + 1 so that 0 can mean "later".
