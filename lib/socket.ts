@@ -36,6 +36,7 @@ import { defaultLookup, lookupForType } from './lookup';
 import type { Lookup, LookupCallback } from './lookup';
 import { guessHandleType, FLAG_REUSE_PORT, UV_UDP_IPV6ONLY, UV_UDP_REUSEADDR } from './native';
 import { bindThroughPrimary, isClusterWorker } from './cluster';
+import { readDontFragment, withPathMtu } from './ip-options';
 
 export type SocketType = 'udp4' | 'udp6';
 
@@ -50,6 +51,8 @@ export interface SocketOptions {
   signal?: AbortSignal;
   receiveBlockList?: BlockList;
   sendBlockList?: BlockList;
+  /** Path-MTU discovery: an oversized datagram fails with EMSGSIZE (and `mtu`) instead of being fragmented. */
+  dontFragment?: boolean;
 }
 
 export interface BindOptions {
@@ -140,6 +143,7 @@ export class Socket extends EventEmitter {
       }
     }
     const handle = newHandle(type, lookup);
+    if (options) handle.dontFragment = readDontFragment(options.dontFragment);
     this.type = type as SocketType;
     if (typeof listener === 'function') this.on('message', listener);
     this[kState] = {
@@ -474,6 +478,19 @@ export class Socket extends EventEmitter {
     return ttl;
   }
 
+  setTOS(tos: number): number {
+    validateNumber(tos, 'tos');
+    const errno = handleOf(this).setTOS(tos);
+    if (errno) throw errnoException(errno, 'setTOS');
+    return tos;
+  }
+
+  getTOS(): number {
+    const result = handleOf(this).getTOS();
+    if (result < 0) throw errnoException(result, 'getTOS');
+    return result;
+  }
+
   setMulticastTTL(ttl: number): number {
     validateNumber(ttl, 'ttl');
     const errno = handleOf(this).setMulticastTTL(ttl);
@@ -718,27 +735,34 @@ function doSend(ex: Error | null, socket: Socket, ip: string, list: Uint8Array[]
     return;
   }
 
+  const handle = state.handle;
+  const destination = port ? ip : undefined;
   const request: SendRequest = {};
   if (callback) {
     // After waiting for the socket: as node's afterSend.
     request.oncomplete = (errno, sent) => {
-      callback(errno ? exceptionWithHostPort(errno, 'send', address as string, port) : null, sent);
+      callback(errno ? sendError(errno, handle, address, port, destination) : null, sent);
     };
     // Sent (or refused) without waiting, in a burst: as node's synchronous outcomes.
     request.onsent = (errno, sent) => {
-      if (errno) callback(exceptionWithHostPort(errno, 'send', address as string, port));
+      if (errno) callback(sendError(errno, handle, address, port, destination));
       else callback(null, sent);
     };
   }
-  const result = port ? state.handle.send(request, list, port, ip) : state.handle.send(request, list, undefined, undefined);
+  const result = handle.send(request, list, port || undefined, destination);
   if (result >= 1) {
     // Sent at once: node reports bytes + 1 so that 0 can mean "later".
     if (callback) process.nextTick(callback, null, result - 1);
     return;
   }
   if (result && callback) {
-    process.nextTick(callback, exceptionWithHostPort(result, 'send', address as string, port));
+    process.nextTick(callback, sendError(result, handle, address, port, destination));
   }
+}
+
+/** A send's error as node makes it; with dontFragment, EMSGSIZE also says the path MTU. */
+function sendError(errno: number, handle: UdpHandle, address: string | undefined, port: number, ip: string | undefined): Error {
+  return withPathMtu(exceptionWithHostPort(errno, 'send', address as string, port), errno, handle, ip, port);
 }
 
 /** What a cluster primary needs to open or find the shared socket. */

@@ -15,6 +15,7 @@
 mod address;
 mod batch;
 mod handle_type;
+mod ip_options;
 mod receiver;
 mod runtime;
 mod send_batch;
@@ -23,6 +24,7 @@ mod socket;
 pub use address::{display_address, parse_ip, parse_socket_addr, Family};
 pub use batch::{Batch, BatchView, Datagram, BATCH_CAPACITY};
 pub use handle_type::{guess_handle_type, HandleType};
+pub use ip_options::{path_mtu_to, DONT_FRAGMENT_SUPPORTED};
 pub use receiver::{Credit, Receiver, ReceiverEvent, ReceiverLimits};
 pub use runtime::runtime;
 pub use socket::{BindFlags, Outgoing, UdpSocket};
