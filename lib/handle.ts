@@ -105,6 +105,8 @@ export class UdpHandle {
   /** The native side calls once per batch (only batches wanted). */
   private nativePerBatch = false;
   private paused = false;
+  /** Path-MTU discovery on every native socket this handle gets (ip-options.ts). */
+  dontFragment = false;
   private native: NativeUdp | null = null;
   private closed = false;
   private referenced = true;
@@ -164,15 +166,21 @@ export class UdpHandle {
 
   private adopt(result: NativeUdp | number): number {
     if (typeof result === 'number') return result;
+    const err = this.configure(result);
+    if (err) {
+      result.close();
+      return err;
+    }
     this.native = result;
     if (!this.referenced) result.unref();
-    const err = this.applyReceiveSettings(result);
-    if (err) return err;
     if (this.receiving) return this.startNative();
     return 0;
   }
 
-  private applyReceiveSettings(native: NativeUdp): number {
+  /** The options a new native socket gets before anything else uses it. */
+  private configure(native: NativeUdp): number {
+    const err = this.dontFragment ? native.setDontFragment() : 0;
+    if (err) return err;
     const { blockListRules, receiveDestination } = this.receiveSettings;
     if (blockListRules) {
       const err = native.setReceiveBlockList(blockListRules);
@@ -423,6 +431,24 @@ export class UdpHandle {
     const value = ttl | 0;
     if (value < 1 || value > 255) return UV_EINVAL;
     return this.native ? this.native.setTtl(value) : UV_EBADF;
+  }
+
+  setTOS(tos: number): number {
+    this.sendOutboxBeforeChange();
+    const value = tos | 0;
+    if (value < 0 || value > 255) return UV_EINVAL;
+    return this.native ? this.native.setTos(value) : UV_EBADF;
+  }
+
+  /** The TOS byte / traffic class, or a negative errno. */
+  getTOS(): number {
+    return this.native ? this.native.getTos() : UV_EBADF;
+  }
+
+  /** The path MTU to ip:port (the connected peer without ip), or a negative errno; works after close too. */
+  pathMtu(ip: string | undefined, port: number | undefined): number {
+    if (this.native) return this.native.pathMtu(toPort(port), ip);
+    return ip === undefined ? UV_EBADF : NativeUdp.pathMtuTo(this.family, ip, toPort(port));
   }
 
   setMulticastTTL(ttl: number): number {

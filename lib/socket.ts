@@ -40,6 +40,7 @@ import { defaultLookup, lookupForType } from './lookup';
 import type { Lookup, LookupCallback } from './lookup';
 import { guessHandleType, FLAG_REUSE_PORT, UV_UDP_IPV6ONLY, UV_UDP_REUSEADDR } from './native';
 import { bindThroughPrimary, isClusterWorker } from './cluster';
+import { readDontFragment, withPathMtu } from './ip-options';
 
 export type SocketType = 'udp4' | 'udp6';
 
@@ -56,6 +57,8 @@ export interface SocketOptions {
   sendBlockList?: BlockList;
   /** fastdgram: rinfo.localAddress says which local address each datagram was sent to. */
   recvDestination?: boolean;
+  /** Path-MTU discovery: an oversized datagram fails with EMSGSIZE (and `mtu`) instead of being fragmented. */
+  dontFragment?: boolean;
 }
 
 /** fastdgram: `socket.stats()`. */
@@ -165,6 +168,7 @@ export class Socket extends EventEmitter {
     }
     const handle = newHandle(type, lookup);
     handle.receiveSettings.receiveDestination = options?.recvDestination === true;
+    if (options) handle.dontFragment = readDontFragment(options.dontFragment);
     this.type = type as SocketType;
     if (typeof listener === 'function') this.on('message', listener);
     this[kState] = {
@@ -619,6 +623,20 @@ const extensions = {
     return messageIterator(this);
   },
 
+  /** IP_TOS / IPV6_TCLASS of datagrams sent: checked and converted as setTTL's ttl. */
+  setTOS(this: Socket, tos: number): number {
+    validateNumber(tos, 'tos');
+    const errno = handleOf(this).setTOS(tos);
+    if (errno) throw errnoException(errno, 'setTOS');
+    return tos;
+  },
+
+  getTOS(this: Socket): number {
+    const result = handleOf(this).getTOS();
+    if (result < 0) throw errnoException(result, 'getTOS');
+    return result;
+  },
+
   /** Stops (true) or resumes (false) reading datagrams from the kernel. */
   pauseReceiving(this: Socket, paused: boolean): void {
     validateBoolean(paused, 'paused');
@@ -649,6 +667,8 @@ export interface Socket {
   messages(options?: MessagesOptions): AsyncIterableIterator<ReceivedMessage>;
   [Symbol.asyncIterator](): AsyncIterableIterator<ReceivedMessage>;
   pauseReceiving(paused: boolean): void;
+  setTOS(tos: number): number;
+  getTOS(): number;
 }
 
 /** The handle, or null after close: callers that skip healthCheck fail like node's. */
@@ -819,18 +839,21 @@ function onListenError(this: Socket): void {
 /** A send whose caller wants to know how it went. */
 interface SendWithCallback extends SendRequest {
   callback: SendCallback;
+  handle: UdpHandle;
   address: string | undefined;
   port: number;
+  /** The resolved IP on an unconnected socket. */
+  destination: string | undefined;
 }
 
 /** After waiting for the socket: as node's afterSend. */
 function afterSend(this: SendWithCallback, errno: number, sent: number): void {
-  this.callback(errno ? exceptionWithHostPort(errno, 'send', this.address as string, this.port) : null, sent);
+  this.callback(errno ? sendError(errno, this.handle, this.address, this.port, this.destination) : null, sent);
 }
 
 /** Sent (or refused) without waiting, in a burst: as node's synchronous outcomes. */
 function afterSendNow(this: SendWithCallback, errno: number, sent: number): void {
-  if (errno) this.callback(exceptionWithHostPort(errno, 'send', this.address as string, this.port));
+  if (errno) this.callback(sendError(errno, this.handle, this.address, this.port, this.destination));
   else this.callback(null, sent);
 }
 
@@ -854,18 +877,25 @@ function doSend(ex: Error | null, socket: Socket, ip: string, list: Uint8Array[]
   // V8 allocates a function literal assigned to a property in its old
   // generation, and its young context (this socket and all it reaches) would
   // then survive every scavenge until the next full GC.
+  const handle = state.handle;
+  const destination = port ? ip : undefined;
   const request: SendWithCallback | SendRequest = callback
-    ? { callback, address, port, oncomplete: afterSend, onsent: afterSendNow }
+    ? { callback, handle, address, port, destination, oncomplete: afterSend, onsent: afterSendNow }
     : {};
-  const result = port ? state.handle.send(request, list, port, ip) : state.handle.send(request, list, undefined, undefined);
+  const result = handle.send(request, list, port || undefined, destination);
   if (result >= 1) {
     // Sent at once: node reports bytes + 1 so that 0 can mean "later".
     if (callback) process.nextTick(callback, null, result - 1);
     return;
   }
   if (result && callback) {
-    process.nextTick(callback, exceptionWithHostPort(result, 'send', address as string, port));
+    process.nextTick(callback, sendError(result, handle, address, port, destination));
   }
+}
+
+/** A send's error as node makes it; with dontFragment, EMSGSIZE also says the path MTU. */
+function sendError(errno: number, handle: UdpHandle, address: string | undefined, port: number, ip: string | undefined): Error {
+  return withPathMtu(exceptionWithHostPort(errno, 'send', address as string, port), errno, handle, ip, port);
 }
 
 /** What a cluster primary needs to open or find the shared socket. */

@@ -10,6 +10,24 @@
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
 export declare class NativeUdp {
+  /** Sets the TOS byte / traffic class of sent datagrams (0 to 255). */
+  setTos(tos: number): number
+  /** The TOS byte / traffic class of sent datagrams. */
+  getTos(): number
+  /** Path-MTU discovery on: oversized datagrams fail with EMSGSIZE. */
+  setDontFragment(): number
+  /**
+   * The path MTU to `ip:port`, or to the peer when `ip` is absent (a
+   * connected socket).
+   */
+  pathMtu(port: number, ip?: string | undefined | null): number
+  /**
+   * The path MTU from a socket of `family` (4 or 6) to `ip:port`, for
+   * when the socket that sent is closed already.
+   */
+  static pathMtuTo(family: number, ip: string, port: number): number
+  /** Whether this platform has path-MTU discovery (`dontFragment`). */
+  static dontFragmentSupported(): boolean
   /** Creates an unbound socket of `family` (4 or 6), or returns a negative errno. */
   static create(family: number): NativeUdp | number
   /** Binds to `ip:port`; a failed bind leaves the socket open and unbound. */

@@ -6,7 +6,9 @@
 // those modules, so they are the very same types, not look-alikes.
 //
 // Not declared: `bindSync()` and `connectSync()` (newest Node.js only, not
-// implemented by fastdgram yet) and node's deprecated internals.
+// implemented by fastdgram yet) and node's deprecated internals. Declared
+// beyond node:dgram (marked "fastdgram only"): `setTOS()`, `getTOS()` and the
+// `dontFragment` option.
 //
 // __test__/types/ checks these declarations against @types/node's `dgram`.
 
@@ -95,6 +97,13 @@ export interface SocketOptions {
   signal?: AbortSignal | undefined;
   /** fastdgram: `rinfo.localAddress` on every received datagram (IP_PKTINFO / IPV6_RECVPKTINFO). */
   recvDestination?: boolean | undefined;
+  /**
+   * fastdgram only (not in node:dgram): path-MTU discovery on. A datagram
+   * larger than the path MTU fails with `EMSGSIZE`, whose error carries the
+   * path MTU as `mtu`, instead of being sent in fragments. Linux only;
+   * elsewhere `true` throws `ENOTSUP`.
+   */
+  dontFragment?: boolean | undefined;
 }
 
 /** Creates a `Socket` of `type`; `callback` becomes a `'message'` listener. */
@@ -146,6 +155,13 @@ export class Socket extends EventEmitter {
   setRecvBufferSize(size: number): void;
   setSendBufferSize(size: number): void;
   setTTL(ttl: number): number;
+  /**
+   * fastdgram only (not in node:dgram): sets the TOS byte (IPv4) or traffic
+   * class (IPv6) of sent datagrams, DSCP and ECN bits, 0 to 255; returns `tos`.
+   */
+  setTOS(tos: number): number;
+  /** fastdgram only (not in node:dgram): the TOS byte or traffic class set by `setTOS()`. */
+  getTOS(): number;
   unref(): this;
   addSourceSpecificMembership(sourceAddress: string, groupAddress: string, multicastInterface?: string): void;
   dropSourceSpecificMembership(sourceAddress: string, groupAddress: string, multicastInterface?: string): void;

@@ -1,7 +1,7 @@
 // fastdgram's declarations against @types/node's dgram module, compiled once
 // per module setting by scripts/test-types.mjs. Only bindSync/connectSync
 // (newest Node.js, not implemented by fastdgram) and fastdgram's own
-// additions (listed below, exactly) may differ.
+// additions ("Beyond node:dgram" in the README, listed below exactly) may differ.
 import type * as node from 'node:dgram';
 import type * as fast from 'fastdgram';
 
@@ -12,8 +12,8 @@ function expectTrue<T extends true>(): T | undefined {
 }
 
 type Unimplemented = 'bindSync' | 'connectSync';
-type SocketExtensions = 'stats' | 'messages' | 'pauseReceiving' | typeof Symbol.asyncIterator;
-type OptionExtensions = 'recvDestination';
+type SocketExtensions = 'stats' | 'messages' | 'pauseReceiving' | typeof Symbol.asyncIterator | 'setTOS' | 'getTOS';
+type OptionExtensions = 'recvDestination' | 'dontFragment';
 type RemoteInfoExtensions = 'localAddress';
 
 expectTrue<Equal<Omit<fast.RemoteInfo, RemoteInfoExtensions>, node.RemoteInfo>>();
@@ -30,14 +30,19 @@ expectTrue<Parameters<typeof node.createSocket> extends Parameters<typeof fast.c
 
 // A fastdgram socket goes wherever code expects a node:dgram socket once the
 // two unimplemented methods are added, and a node:dgram socket goes wherever
-// code expects a fastdgram one. (Assignability checks every overload, and
-// methods returning `this` keep returning the socket's own type.)
+// code expects a fastdgram one once fastdgram's additions are. (Assignability
+// checks every overload, and methods returning `this` keep returning the
+// socket's own type.)
 type Completed = fast.Socket & Pick<node.Socket, Extract<keyof node.Socket, Unimplemented>>;
 export function toNode(socket: Completed): node.Socket {
   return socket;
 }
 export function toFast(socket: node.Socket & Pick<fast.Socket, SocketExtensions>): fast.Socket {
   return socket;
+}
+// node:dgram's options are fastdgram's options.
+export function optionsToFast(options: node.SocketOptions): fast.SocketOptions {
+  return options;
 }
 // fastdgram's createSocket, with its overloads, has node's createSocket's
 // parameters (returning fastdgram's Socket).

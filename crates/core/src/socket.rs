@@ -187,7 +187,7 @@ impl UdpSocket {
         self.family
     }
 
-    fn sock(&self) -> SockRef<'_> {
+    pub(crate) fn sock(&self) -> SockRef<'_> {
         SockRef::from(&self.socket)
     }
 

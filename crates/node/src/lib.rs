@@ -5,6 +5,7 @@
 
 mod encoding;
 mod events;
+mod ip_options;
 mod poll;
 mod udp;
 mod uv;

@@ -76,7 +76,7 @@ pub struct NativeUdp {
     referenced: bool,
 }
 
-fn family_of(number: u32) -> Family {
+pub(crate) fn family_of(number: u32) -> Family {
     if number == 6 {
         Family::V6
     } else {
@@ -84,7 +84,7 @@ fn family_of(number: u32) -> Family {
     }
 }
 
-fn port_of(port: u32) -> Option<u16> {
+pub(crate) fn port_of(port: u32) -> Option<u16> {
     u16::try_from(port).ok()
 }
 
@@ -223,11 +223,11 @@ impl NativeUdp {
         created(UdpSocket::from_duplicate_fd(fd))
     }
 
-    fn socket(&self) -> std::result::Result<&UdpSocket, i32> {
+    pub(crate) fn socket(&self) -> std::result::Result<&UdpSocket, i32> {
         self.socket.as_deref().ok_or(EBADF)
     }
 
-    fn with_socket(&self, f: impl FnOnce(&UdpSocket) -> std::io::Result<()>) -> i32 {
+    pub(crate) fn with_socket(&self, f: impl FnOnce(&UdpSocket) -> std::io::Result<()>) -> i32 {
         match self.socket() {
             Ok(socket) => status(f(socket)),
             Err(errno) => errno,
