@@ -36,6 +36,8 @@ import { defaultLookup, lookupForType } from './lookup';
 import type { Lookup, LookupCallback } from './lookup';
 import { guessHandleType, FLAG_REUSE_PORT, UV_UDP_IPV6ONLY, UV_UDP_REUSEADDR } from './native';
 import { bindThroughPrimary, isClusterWorker } from './cluster';
+import { prepareBatch, sendPrepared } from './send-many';
+import type { SendManyTarget } from './send-many';
 
 export type SocketType = 'udp4' | 'udp6';
 
@@ -412,6 +414,25 @@ export class Socket extends EventEmitter {
     const afterLookup: LookupCallback = (ex, ip) => doSend(ex, this, ip, list, address as string | undefined, port as number, callback as SendCallback | undefined);
     if (!connected) (state.handle as UdpHandle).lookup(address as string, afterLookup);
     else afterLookup(null, null as never);
+  }
+
+  /** fastdgram's addition (lib/send-many.ts): many datagrams, one native call, one callback. */
+  sendMany(messages: unknown, callback?: unknown): void {
+    const state = this[kState];
+    const connected = state.connectState === ConnectState.Connected;
+    const batch = prepareBatch(messages, callback, connected, this.type === 'udp6' ? 6 : 4);
+    healthCheck(this);
+    if (state.bindState === BindState.Unbound) this.bind({ port: 0, exclusive: true }, null as never);
+    const target: SendManyTarget = {
+      emitter: this,
+      handle: () => state.handle,
+      blocked: (ip) => isBlocked(state.sendBlockList, ip),
+    };
+    if (state.bindState !== BindState.Bound) {
+      enqueue(this, () => sendPrepared(batch, target));
+      return;
+    }
+    sendPrepared(batch, target);
   }
 
   sendto(buffer: unknown, offset: number, length: number, port: number, address: string, callback?: SendCallback): void {

@@ -1,6 +1,7 @@
 // fastdgram's declarations against @types/node's dgram module, compiled once
 // per module setting by scripts/test-types.mjs. Only bindSync/connectSync
-// (newest Node.js, not implemented by fastdgram) may differ.
+// (newest Node.js, not implemented by fastdgram) and fastdgram's additions
+// (sendMany) may differ.
 import type * as node from 'node:dgram';
 import type * as fast from 'fastdgram';
 
@@ -11,25 +12,28 @@ function expectTrue<T extends true>(): T | undefined {
 }
 
 type Unimplemented = 'bindSync' | 'connectSync';
+type Additions = 'sendMany';
 
 expectTrue<Equal<fast.RemoteInfo, node.RemoteInfo>>();
 expectTrue<Equal<fast.BindOptions, node.BindOptions>>();
 expectTrue<Equal<fast.SocketType, node.SocketType>>();
 expectTrue<Equal<Required<fast.SocketOptions>, Required<node.SocketOptions>>>();
 expectTrue<Equal<keyof fast.SocketOptions, keyof node.SocketOptions>>();
-expectTrue<Equal<keyof fast.Socket, Exclude<keyof node.Socket, Unimplemented>>>();
+expectTrue<Equal<Exclude<keyof fast.Socket, Additions>, Exclude<keyof node.Socket, Unimplemented>>>();
 expectTrue<Equal<ReturnType<fast.Socket['address']>, ReturnType<node.Socket['address']>>>();
 expectTrue<Equal<Parameters<typeof fast.createSocket>, Parameters<typeof node.createSocket>>>();
 
 // A fastdgram socket goes wherever code expects a node:dgram socket once the
 // two unimplemented methods are added, and a node:dgram socket goes wherever
-// code expects a fastdgram one. (Assignability checks every overload, and
-// methods returning `this` keep returning the socket's own type.)
+// code expects a fastdgram one once fastdgram's additions are added.
+// (Assignability checks every overload, and methods returning `this` keep
+// returning the socket's own type.)
 type Completed = fast.Socket & Pick<node.Socket, Extract<keyof node.Socket, Unimplemented>>;
 export function toNode(socket: Completed): node.Socket {
   return socket;
 }
-export function toFast(socket: node.Socket): fast.Socket {
+type Extended = node.Socket & Pick<fast.Socket, Additions>;
+export function toFast(socket: Extended): fast.Socket {
   return socket;
 }
 // fastdgram's createSocket, with its overloads, has node's createSocket's

@@ -18,6 +18,7 @@ mod handle_type;
 mod receiver;
 mod runtime;
 mod send_batch;
+mod send_queue;
 mod socket;
 
 pub use address::{display_address, parse_ip, parse_socket_addr, Family};
@@ -25,6 +26,7 @@ pub use batch::{Batch, BatchView, Datagram, BATCH_CAPACITY};
 pub use handle_type::{guess_handle_type, HandleType};
 pub use receiver::{Credit, Receiver, ReceiverEvent, ReceiverLimits};
 pub use runtime::runtime;
+pub use send_queue::{Queued, SendQueue};
 pub use socket::{BindFlags, Outgoing, UdpSocket};
 
 /// Largest UDP payload a datagram can carry (65,535 minus the 8-byte UDP header).
