@@ -275,6 +275,10 @@ export const ERR_INVALID_FD_TYPE = templateError(TypeError, 'ERR_INVALID_FD_TYPE
   format('Unsupported fd type: %s', type),
 );
 
+export const ERR_FEATURE_UNAVAILABLE_ON_PLATFORM = templateError(TypeError, 'ERR_FEATURE_UNAVAILABLE_ON_PLATFORM', (feature: string) =>
+  format('The feature %s is unavailable on the current platform, which is being used to run Node.js', feature),
+);
+
 export const ERR_IP_BLOCKED = templateError(Error, 'ERR_IP_BLOCKED', (ip: string) => `IP(${ip}) is blocked by net.BlockList`);
 
 const fixedMessage = (message: string) => (): string => message;

@@ -90,6 +90,19 @@ interface PendingSend {
   size: number;
 }
 
+/** The datagrams of one sendMany (lib/send-many.ts), column by column. */
+export interface OutgoingBatch {
+  data: Buffer[];
+  ports: Uint32Array;
+  /** Destination IP addresses; empty strings on a connected socket. */
+  ips: string[];
+  /** Source addresses (empty: the kernel's choice); undefined when none is chosen. */
+  froms: string[] | undefined;
+}
+
+/** How a batch ended: how many went out before the first failure, and its errno (0: none failed). */
+export type BatchDone = (sent: number, errno: number) => void;
+
 export class UdpHandle {
   readonly family: 4 | 6;
   lookup: BoundLookup;
@@ -118,6 +131,8 @@ export class UdpHandle {
   private sendQueueSize = 0;
   /** Unconnected sends of the current burst, sent together (see send). */
   private outbox: OutgoingDatagram[] | undefined;
+  /** Outcomes waiting to be reported in order (see completeSoon). */
+  private completedEarly: Array<[SendRequest, number]> | undefined;
   private sharedHandle: { close(): void } | null = null;
   /** Made on the first datagram: sockets that never receive do not pay for it. */
   private batch: CurrentBatch | undefined;
@@ -346,10 +361,57 @@ export class UdpHandle {
     return done;
   }
 
-  private sendLater(native: NativeUdp, request: SendRequest, data: Uint8Array, port: number, ip: string | undefined): number {
+  /**
+   * Sends a batch after every send issued before it, in order, as much of
+   * it as the socket takes now in one native call; what would block waits
+   * for the socket through sendLater. Nothing after the first failure is
+   * sent. `done` runs once, on a later tick.
+   */
+  sendMany(batch: OutgoingBatch, done: BatchDone): void {
+    this.sendOutboxBeforeChange();
+    const native = this.native;
+    const refused = native ? this.destinationProblem(batch.ips[0]) : UV_EBADF;
+    if (refused || !native) {
+      this.completeSoon([batchOutcome(done, 0, refused)]);
+      return;
+    }
+    const count = batch.data.length;
+    const results = this.pendingSends?.size ? [] : native.sendBatch(batch.data, batch.ports, batch.ips, batch.froms, true);
+    const last = results.length - 1;
+    if (last >= 0 && results[last] < 0) {
+      this.completeSoon([batchOutcome(done, last, results[last])]);
+      return;
+    }
+    if (results.length === count) {
+      this.completeSoon([batchOutcome(done, count, 0)]);
+      return;
+    }
+    const waiting = new WaitingBatch(count, done);
+    // One group: the native queue sends nothing of it after a failure.
+    const group = this.nextSendId;
+    for (let i = results.length; i < count; i++) {
+      const request: SendRequest = { oncomplete: (errno) => waiting.complete(i, errno) };
+      const err = this.sendLater(native, request, batch.data[i], batch.ports[i], batch.ips[i] || undefined, batch.froms?.[i], group);
+      if (err) {
+        waiting.refuse(i, err);
+        break;
+      }
+      waiting.add();
+    }
+    if (!waiting.start()) this.completeSoon([batchOutcome(done, waiting.failedAt, waiting.errno)]);
+  }
+
+  /** libuv's check: a destination exactly when the socket is not connected. */
+  private destinationProblem(ip: string | undefined): number {
+    if (ip && this.connected) return UV_EISCONN;
+    if (!ip && !this.connected) return UV_EDESTADDRREQ;
+    return 0;
+  }
+
+  private sendLater(native: NativeUdp, request: SendRequest, data: Uint8Array, port: number, ip: string | undefined, from?: string, group?: number): number {
     const id = this.nextSendId++;
     const onEvent = (kind: number, a: number, b: number, data?: Buffer, addresses?: string): void => this.onNativeEvent(kind, a, b, data, addresses);
-    const err = native.sendLater(asBuffer(data), port, ip, id, onEvent);
+    const err = native.sendLater(asBuffer(data), port, ip, id, onEvent, from, group);
     if (err < 0) return err;
     (this.pendingSends ??= new Map()).set(id, { request, size: data.byteLength });
     this.sendQueueSize += data.byteLength;
@@ -557,7 +619,28 @@ export class UdpHandle {
    */
   private sendOutboxBeforeChange(): void {
     const done = this.sendOutbox();
-    if (done) process.nextTick(completeInOrder, done);
+    if (done) this.completeSoon(done);
+  }
+
+  /**
+   * Outcomes known now, reported on a later tick in the order they became
+   * known: by the next flushOutbox (already scheduled if a send sits in the
+   * outbox), before what it sends, or by a tick of their own.
+   */
+  private completeSoon(done: Array<[SendRequest, number]>): void {
+    if (this.completedEarly) {
+      appendTo(this.completedEarly, done);
+      return;
+    }
+    this.completedEarly = done;
+    process.nextTick(completeEarly, this);
+  }
+
+  /** The outcomes completeSoon collected, handed over once. */
+  takeCompletedEarly(): Array<[SendRequest, number]> | undefined {
+    const done = this.completedEarly;
+    this.completedEarly = undefined;
+    return done;
   }
 
   /** Closes the socket now: its port is free when this returns. */
@@ -573,10 +656,79 @@ export class UdpHandle {
   }
 }
 
+/**
+ * The datagrams of a sendMany that wait for the socket. Each completes on
+ * its own; the batch is done when all have, having sent those before the
+ * first that failed.
+ */
+class WaitingBatch {
+  private outstanding = 0;
+  private started = false;
+  /** Where the batch ended: its size, or the first failure and its errno. */
+  failedAt: number;
+  errno = 0;
+
+  /** `count`: the batch's size, what it reports as sent when nothing fails. */
+  constructor(
+    count: number,
+    private readonly done: BatchDone,
+  ) {
+    this.failedAt = count;
+  }
+
+  add(): void {
+    this.outstanding++;
+  }
+
+  /** Datagram `index` could not even be handed over: it and the rest stay unsent. */
+  refuse(index: number, errno: number): void {
+    this.fail(index, errno);
+  }
+
+  complete(index: number, errno: number): void {
+    this.outstanding--;
+    if (errno) this.fail(index, errno);
+    if (this.started && this.outstanding === 0) this.done(this.failedAt, this.errno);
+  }
+
+  /**
+   * Every datagram is handed over: from now on the last completion ends the
+   * batch. False if none is waiting (the batch ended already).
+   */
+  start(): boolean {
+    this.started = true;
+    return this.outstanding > 0;
+  }
+
+  private fail(index: number, errno: number): void {
+    if (index >= this.failedAt) return;
+    this.failedAt = index;
+    this.errno = errno;
+  }
+}
+
 /** Sends what accumulated in a handle's outbox; the callbacks run in send order. */
 function flushOutbox(handle: UdpHandle): void {
+  const early = handle.takeCompletedEarly();
   const done = handle.sendOutbox();
-  if (done) completeInOrder(done);
+  if (early && done) appendTo(early, done);
+  const all = early ?? done;
+  if (all) completeInOrder(all);
+}
+
+function completeEarly(handle: UdpHandle): void {
+  const early = handle.takeCompletedEarly();
+  if (early) completeInOrder(early);
+}
+
+/** Appends without spreading: an outbox can outgrow the arguments a call may take. */
+function appendTo<T>(list: T[], more: T[]): void {
+  for (let i = 0; i < more.length; i++) list.push(more[i]);
+}
+
+/** A batch's outcome as a completed send, to be reported in order with the others. */
+function batchOutcome(done: BatchDone, sent: number, errno: number): [SendRequest, number] {
+  return [{ onsent: () => done(sent, errno) }, 0];
 }
 
 /** Runs send callbacks in order; one that throws does not lose the rest. */

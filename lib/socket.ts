@@ -41,6 +41,8 @@ import type { Lookup, LookupCallback } from './lookup';
 import { guessHandleType, FLAG_REUSE_PORT, UV_UDP_IPV6ONLY, UV_UDP_REUSEADDR } from './native';
 import { bindThroughPrimary, isClusterWorker } from './cluster';
 import { readDontFragment, withPathMtu } from './ip-options';
+import { prepareBatch, sendPrepared } from './send-many';
+import type { SendManyTarget } from './send-many';
 
 export type SocketType = 'udp4' | 'udp6';
 
@@ -623,6 +625,25 @@ const extensions = {
     return messageIterator(this);
   },
 
+  /** fastdgram's addition (lib/send-many.ts): many datagrams, one native call, one callback. */
+  sendMany(this: Socket, messages: unknown, callback?: unknown): void {
+    const state = this[kState];
+    const connected = state.connectState === ConnectState.Connected;
+    const batch = prepareBatch(messages, callback, connected, this.type === 'udp6' ? 6 : 4);
+    healthCheck(this);
+    if (state.bindState === BindState.Unbound) this.bind({ port: 0, exclusive: true }, null as never);
+    const target: SendManyTarget = {
+      emitter: this,
+      handle: () => state.handle,
+      blocked: (ip) => isBlocked(state.sendBlockList, ip),
+    };
+    if (state.bindState !== BindState.Bound) {
+      enqueue(this, () => sendPrepared(batch, target));
+      return;
+    }
+    sendPrepared(batch, target);
+  },
+
   /** IP_TOS / IPV6_TCLASS of datagrams sent: checked and converted as setTTL's ttl. */
   setTOS(this: Socket, tos: number): number {
     validateNumber(tos, 'tos');
@@ -669,6 +690,7 @@ export interface Socket {
   pauseReceiving(paused: boolean): void;
   setTOS(tos: number): number;
   getTOS(): number;
+  sendMany(messages: unknown, callback?: unknown): void;
 }
 
 /** The handle, or null after close: callers that skip healthCheck fail like node's. */

@@ -70,18 +70,21 @@ export declare class NativeUdp {
   send(data: Uint8Array, port: number, ip?: string | undefined | null): number
   /**
    * Sends datagrams now, in order, several per system call: `buffers[i]`
-   * to `ips[i]:ports[i]` (`ips[i]` empty on a connected socket). Returns
-   * one result per datagram sent or failed — bytes, or a negative errno —
-   * and stops before the first that would block (use `sendLater` for it
-   * and the rest).
+   * to `ips[i]:ports[i]` (`ips[i]` empty on a connected socket), from the
+   * local address `froms[i]` where given and not empty. Returns one
+   * result per datagram sent or failed — bytes, or a negative errno — and
+   * stops before the first that would block (use `sendLater` for it and
+   * the rest) or, with `until_failure`, after the first failure.
    */
-  sendBatch(buffers: Array<Buffer>, ports: Uint32Array, ips: Array<string>): Array<number>
+  sendBatch(buffers: Array<Buffer>, ports: Uint32Array, ips: Array<string>, froms?: Array<string> | undefined | null, untilFailure?: boolean | undefined | null): Array<number>
   /**
-   * Sends a copy of `data` once the socket can take it; the result arrives
-   * as a send-done event carrying `id` at `on_event`. Returns 0 or a
-   * negative errno.
+   * Sends a copy of `data` once the socket can take it (from the local
+   * address `from` if given and not empty), behind every datagram already
+   * waiting; the result arrives as a send-done event carrying `id` at
+   * `on_event`. Datagrams of one `group` (not 0) stop at the first
+   * failure: the rest end with `ECANCELED`. Returns 0 or a negative errno.
    */
-  sendLater(data: Buffer, port: number, ip: string | undefined | null, id: number, onEvent: (kind: number, a: number, b: number, data?: Buffer, addresses?: string) => void): number
+  sendLater(data: Buffer, port: number, ip: string | undefined | null, id: number, onEvent: (kind: number, a: number, b: number, data?: Buffer, addresses?: string) => void, from?: string | undefined | null, group?: number | undefined | null): number
   /**
    * Per-batch delivery (one `on_datagram` call per batch, index 0) or
    * per-datagram delivery (the default).

@@ -13,6 +13,8 @@
 //   __test__/types/misuse.ts      both ways: errors on exactly the lines marked
 //                                 `expect-error`, the same lines both ways;
 //   __test__/types/equivalence.ts fastdgram's types against node:dgram's: no error;
+//   __test__/types/additions.ts   fastdgram's additions (sendMany): no error
+//                                 (its `@ts-expect-error` lines must fail);
 //   __test__/types/implementation.ts (commonjs-node10 only) the compiled
 //                                 wrapper's declarations fit the published ones.
 // Prints one line per check and "N passed, M failed"; exits 1 on a failure.
@@ -93,6 +95,7 @@ try {
   const usage = readFileSync(path.join(sources, 'usage.ts'), 'utf8');
   const misuse = readFileSync(path.join(sources, 'misuse.ts'), 'utf8');
   const equivalence = readFileSync(path.join(sources, 'equivalence.ts'), 'utf8');
+  const additions = readFileSync(path.join(sources, 'additions.ts'), 'utf8');
   const implementation = readFileSync(path.join(sources, 'implementation.ts'), 'utf8');
   const expected = markedLines(misuse);
   if (expected.length < 10) throw new Error('misuse.ts marks too few lines');
@@ -109,6 +112,8 @@ try {
     }
     files.equivalence = `equivalence${ext}`;
     writeFileSync(path.join(dir, files.equivalence), equivalence);
+    files.additions = `additions${ext}`;
+    writeFileSync(path.join(dir, files.additions), additions);
     if (configName === 'commonjs-node10') {
       files.implementation = 'implementation.ts';
       writeFileSync(path.join(dir, files.implementation), implementation);
@@ -156,6 +161,8 @@ try {
     }
     const eqErrors = errorsIn(files.equivalence);
     check(`${configName}: fastdgram's types equal node:dgram's (equivalence.ts)`, eqErrors.length === 0, show(eqErrors));
+    const additionErrors = errorsIn(files.additions);
+    check(`${configName}: fastdgram's additions are typed (additions.ts)`, additionErrors.length === 0, show(additionErrors));
     if (files.implementation) {
       const implErrors = errorsIn(files.implementation);
       check(`${configName}: the implementation (dist/*.d.ts) has every declared member (implementation.ts)`, implErrors.length === 0, show(implErrors));

@@ -7,8 +7,9 @@
 //
 // Not declared: `bindSync()` and `connectSync()` (newest Node.js only, not
 // implemented by fastdgram yet) and node's deprecated internals. Declared
-// beyond node:dgram (marked "fastdgram only"): `setTOS()`, `getTOS()` and the
-// `dontFragment` option.
+// beyond node:dgram (README, "Beyond node:dgram"): `sendMany()`, `setTOS()`,
+// `getTOS()`, `stats()`, `messages()`, the `'messages'` event and the
+// `dontFragment` / `recvDestination` options.
 //
 // __test__/types/ checks these declarations against @types/node's `dgram`.
 
@@ -30,6 +31,31 @@ type SendCallback = (error: Error | null, bytes: number) => void;
 type SendMessage = string | NodeJS.ArrayBufferView | readonly any[];
 /** What `send()` accepts as a message with offset and length. */
 type SendMessageSlice = string | NodeJS.ArrayBufferView;
+
+/**
+ * One message of `sendMany()`: its data alone (connected socket), or an
+ * object with the data and, on an unconnected socket, where it goes.
+ */
+export type SendManyMessage =
+  | string
+  | NodeJS.ArrayBufferView
+  | {
+      data: string | NodeJS.ArrayBufferView;
+      /** Destination port: required on an unconnected socket, not allowed on a connected one. */
+      port?: number | undefined;
+      /** Destination IP address or host name (unconnected socket); default: loopback. */
+      address?: string | undefined;
+      /** Local IP address the datagram leaves from (Linux only). */
+      from?: string | undefined;
+    };
+
+/** The error of a `sendMany()` that failed part-way: `sent` datagrams went out before it. */
+export interface SendManyError extends NodeJS.ErrnoException {
+  sent: number;
+}
+
+/** `sent`: how many datagrams went out (before the failure, if any). */
+export type SendManyCallback = (error: SendManyError | null, sent: number) => void;
 
 /** Who sent a received datagram, and its size. */
 export interface RemoteInfo {
@@ -147,6 +173,15 @@ export class Socket extends EventEmitter {
   ): void;
   send(msg: SendMessageSlice, offset: number, length: number, port?: number, callback?: SendCallback): void;
   send(msg: SendMessageSlice, offset: number, length: number, callback?: SendCallback): void;
+
+  /**
+   * fastdgram's addition, not in node:dgram: sends `messages` in order,
+   * after every `send()` issued before, with one native call (sendmmsg, UDP
+   * GSO for runs of equal sizes). Invalid arguments throw before anything is
+   * sent; nothing after a failing datagram is sent. `callback` runs once, on
+   * a later tick; without it a failure is emitted as `'error'`.
+   */
+  sendMany(messages: readonly SendManyMessage[], callback?: SendManyCallback): void;
 
   setBroadcast(flag: boolean): void;
   setMulticastInterface(multicastInterface: string): void;

@@ -12,7 +12,7 @@ function expectTrue<T extends true>(): T | undefined {
 }
 
 type Unimplemented = 'bindSync' | 'connectSync';
-type SocketExtensions = 'stats' | 'messages' | 'pauseReceiving' | typeof Symbol.asyncIterator | 'setTOS' | 'getTOS';
+type SocketExtensions = 'stats' | 'messages' | 'pauseReceiving' | typeof Symbol.asyncIterator | 'setTOS' | 'getTOS' | 'sendMany';
 type OptionExtensions = 'recvDestination' | 'dontFragment';
 type RemoteInfoExtensions = 'localAddress';
 

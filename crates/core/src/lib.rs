@@ -20,6 +20,7 @@ mod ip_options;
 mod receiver;
 mod runtime;
 mod send_batch;
+mod send_queue;
 mod socket;
 mod stats;
 
@@ -30,6 +31,7 @@ pub use handle_type::{guess_handle_type, HandleType};
 pub use ip_options::{path_mtu_to, DONT_FRAGMENT_SUPPORTED};
 pub use receiver::{Credit, Receiver, ReceiverEvent, ReceiverLimits};
 pub use runtime::runtime;
+pub use send_queue::{Queued, SendQueue};
 pub use socket::{BindFlags, Outgoing, UdpSocket};
 pub use stats::StatsSnapshot;
 

@@ -2,7 +2,8 @@
 //! of equal-sized datagrams to one destination sent as one UDP GSO
 //! super-datagram (`UDP_SEGMENT`) that the kernel splits into the same
 //! datagrams. Where GSO is refused, the datagrams go one by one instead and
-//! GSO is not tried again.
+//! GSO is not tried again. A datagram with a chosen source address carries it
+//! as an `IP_PKTINFO` / `IPV6_PKTINFO` control message (Linux only).
 
 use std::io;
 #[cfg(target_os = "linux")]
@@ -26,12 +27,34 @@ pub(crate) fn send_some(socket: &Socket, datagrams: &[Outgoing<'_>]) -> io::Resu
 /// Portable fallback: one `sendto` per call.
 #[cfg(not(target_os = "linux"))]
 pub(crate) fn send_some(socket: &Socket, datagrams: &[Outgoing<'_>]) -> io::Result<Vec<usize>> {
-    let first = &datagrams[0];
-    let sent = match first.to {
-        Some(to) => socket.send_to(first.data, &SockAddr::from(to)),
-        None => socket.send(first.data),
+    Ok(vec![send_one(socket, &datagrams[0])?])
+}
+
+/// Sends one datagram now: its byte count, or an error (`WouldBlock` too).
+pub(crate) fn send_one(socket: &Socket, datagram: &Outgoing<'_>) -> io::Result<usize> {
+    if datagram.from.is_some() {
+        return send_one_from(socket, datagram);
+    }
+    let sent = match datagram.to {
+        Some(to) => socket.send_to(datagram.data, &SockAddr::from(to)),
+        None => socket.send(datagram.data),
     };
-    Ok(vec![sent.map_err(no_buffer_space_is_would_block)?])
+    sent.map_err(no_buffer_space_is_would_block)
+}
+
+/// Only a message header can carry the source address.
+#[cfg(target_os = "linux")]
+fn send_one_from(socket: &Socket, datagram: &Outgoing<'_>) -> io::Result<usize> {
+    let sent = linux::send_some(socket, std::slice::from_ref(datagram), false)
+        .map_err(no_buffer_space_is_would_block)?;
+    sent.first()
+        .copied()
+        .ok_or_else(|| io::Error::from(io::ErrorKind::WouldBlock))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn send_one_from(_socket: &Socket, _datagram: &Outgoing<'_>) -> io::Result<usize> {
+    Err(io::Error::from_raw_os_error(libc::EOPNOTSUPP))
 }
 
 #[cfg(target_os = "linux")]
@@ -71,10 +94,11 @@ mod gso {
 #[cfg(target_os = "linux")]
 mod linux {
     use super::*;
+    use std::net::IpAddr;
 
     /// Datagrams `start..start + count` sent with one header: one datagram,
     /// or (`segment > 0`) a GSO run of `segment`-byte datagrams, the last
-    /// possibly shorter.
+    /// possibly shorter. They share their destination and source address.
     #[derive(Clone, Copy)]
     struct Group {
         start: usize,
@@ -108,8 +132,8 @@ mod linux {
     }
 
     /// How many datagrams from the first can form one GSO run: same
-    /// destination, same size (the last may be shorter, not empty), within
-    /// the kernel's limits.
+    /// destination, same source address, same size (the last may be shorter,
+    /// not empty), within the kernel's limits.
     fn run_length(datagrams: &[Outgoing<'_>]) -> usize {
         let first = &datagrams[0];
         let size = first.data.len();
@@ -121,6 +145,7 @@ mod linux {
         for next in &datagrams[1..] {
             let len = next.data.len();
             if next.to != first.to
+                || next.from != first.from
                 || len == 0
                 || len > size
                 || count == gso::MAX_SEGMENTS
@@ -137,8 +162,10 @@ mod linux {
         count
     }
 
-    /// Room for one control message carrying a u16, 8-byte aligned.
-    type ControlBuffer = [u64; 4];
+    /// Room for a header's control messages: `UDP_SEGMENT` (a u16) and a
+    /// packet info (`in6_pktinfo` at most), each padded as `CMSG_SPACE`
+    /// says; u64s for the alignment `cmsghdr` needs.
+    type ControlBuffer = [u64; 8];
 
     pub(super) fn send_some(
         socket: &Socket,
@@ -158,7 +185,7 @@ mod linux {
             .iter()
             .map(|g| datagrams[g.start].to.map(SockAddr::from))
             .collect();
-        let mut controls: Vec<ControlBuffer> = vec![[0; 4]; groups.len()];
+        let mut controls: Vec<ControlBuffer> = vec![[0; 8]; groups.len()];
         let mut headers: Vec<libc::mmsghdr> = Vec::with_capacity(groups.len());
         for ((group, address), control) in groups
             .iter()
@@ -174,10 +201,12 @@ mod linux {
                 header.msg_hdr.msg_name = address.as_ptr() as *mut libc::c_void;
                 header.msg_hdr.msg_namelen = address.len();
             }
-            if group.segment > 0 {
-                // SAFETY: the control buffer has room for CMSG_SPACE(2) bytes.
-                unsafe { set_segment_size(&mut header.msg_hdr, control, group.segment) };
-            }
+            set_control(
+                &mut header.msg_hdr,
+                control,
+                group.segment,
+                datagrams[group.start].from,
+            );
             headers.push(header);
         }
         // SAFETY: see above; the iovecs point at the callers' byte slices.
@@ -214,21 +243,69 @@ mod linux {
             .collect())
     }
 
-    /// Attaches `UDP_SEGMENT` = `segment` to `header`, in `control`.
-    unsafe fn set_segment_size(
+    /// Attaches to `header`, in `control`, `UDP_SEGMENT` = `segment` (when
+    /// not 0) and the source address `from` (when set).
+    fn set_control(
         header: &mut libc::msghdr,
         control: &mut ControlBuffer,
         segment: u16,
+        from: Option<IpAddr>,
     ) {
-        unsafe {
-            header.msg_control = control.as_mut_ptr().cast();
-            header.msg_controllen = libc::CMSG_SPACE(std::mem::size_of::<u16>() as u32) as usize;
-            let message = libc::CMSG_FIRSTHDR(header);
-            (*message).cmsg_level = libc::SOL_UDP;
-            (*message).cmsg_type = libc::UDP_SEGMENT;
-            (*message).cmsg_len = libc::CMSG_LEN(std::mem::size_of::<u16>() as u32) as usize;
-            std::ptr::write_unaligned(libc::CMSG_DATA(message).cast::<u16>(), segment);
+        let mut used = 0;
+        if segment > 0 {
+            used += write_control(control, used, libc::SOL_UDP, libc::UDP_SEGMENT, segment);
         }
+        match from {
+            Some(IpAddr::V4(ip)) => {
+                // SAFETY: all-zero is a valid in_pktinfo (interface 0: any).
+                let mut info: libc::in_pktinfo = unsafe { std::mem::zeroed() };
+                info.ipi_spec_dst.s_addr = u32::from_ne_bytes(ip.octets());
+                used += write_control(control, used, libc::IPPROTO_IP, libc::IP_PKTINFO, info);
+            }
+            Some(IpAddr::V6(ip)) => {
+                // SAFETY: all-zero is a valid in6_pktinfo (interface 0: any).
+                let mut info: libc::in6_pktinfo = unsafe { std::mem::zeroed() };
+                info.ipi6_addr.s6_addr = ip.octets();
+                used += write_control(control, used, libc::IPPROTO_IPV6, libc::IPV6_PKTINFO, info);
+            }
+            None => {}
+        }
+        if used > 0 {
+            header.msg_control = control.as_mut_ptr().cast();
+            header.msg_controllen = used as _;
+        }
+    }
+
+    /// Writes a control message carrying `value` at byte `offset` of
+    /// `control`; returns the bytes it takes (`CMSG_SPACE`).
+    fn write_control<T: Copy>(
+        control: &mut ControlBuffer,
+        offset: usize,
+        level: libc::c_int,
+        kind: libc::c_int,
+        value: T,
+    ) -> usize {
+        let length = std::mem::size_of::<T>() as libc::c_uint;
+        // SAFETY: CMSG_SPACE and CMSG_LEN only compute sizes.
+        let (space, message_length) = unsafe { (libc::CMSG_SPACE(length), libc::CMSG_LEN(length)) };
+        let space = space as usize;
+        // Fixed sizes, never the caller's input: this holds for every call.
+        assert!(offset + space <= std::mem::size_of::<ControlBuffer>());
+        // SAFETY: the message fits in `control` (checked above) and starts
+        // aligned for cmsghdr: the buffer is u64-aligned and `offset` is a
+        // sum of CMSG_SPACE values, which are multiples of that alignment.
+        unsafe {
+            let message = control
+                .as_mut_ptr()
+                .cast::<u8>()
+                .add(offset)
+                .cast::<libc::cmsghdr>();
+            (*message).cmsg_level = level;
+            (*message).cmsg_type = kind;
+            (*message).cmsg_len = message_length as _;
+            std::ptr::write_unaligned(libc::CMSG_DATA(message).cast::<T>(), value);
+        }
+        space
     }
 
     #[cfg(test)]
@@ -240,6 +317,7 @@ mod linux {
             Outgoing {
                 data,
                 to: Some(to.parse::<SocketAddr>().unwrap()),
+                from: None,
             }
         }
 
@@ -279,6 +357,148 @@ mod linux {
                 let (n, _) = receiver.recv_from(&mut buf).unwrap();
                 assert_eq!(&buf[..n], &payload[..]);
             }
+        }
+
+        #[test]
+        fn a_run_breaks_where_the_source_address_changes() {
+            let data = vec![1u8; 100];
+            let from = |ip: Option<&str>| Outgoing {
+                from: ip.map(|ip| ip.parse::<IpAddr>().unwrap()),
+                ..outgoing(&data, "127.0.0.1:1")
+            };
+            let datagrams = [
+                from(None),
+                from(None),
+                from(Some("127.0.0.2")),
+                from(Some("127.0.0.2")),
+                from(Some("127.0.0.3")),
+                from(None),
+            ];
+            let groups: Vec<(usize, usize, u16)> = plan(&datagrams, true)
+                .iter()
+                .map(|g| (g.start, g.count, g.segment))
+                .collect();
+            assert_eq!(groups, vec![(0, 2, 100), (2, 2, 100), (4, 1, 0), (5, 1, 0)]);
+        }
+
+        /// Receives `count` datagrams on `receiver`: payload and source address each.
+        fn receive(receiver: &std::net::UdpSocket, count: usize) -> Vec<(Vec<u8>, IpAddr)> {
+            let mut buf = [0u8; 2_000];
+            (0..count)
+                .map(|_| {
+                    let (n, source) = receiver.recv_from(&mut buf).unwrap();
+                    (buf[..n].to_vec(), source.ip())
+                })
+                .collect()
+        }
+
+        fn wildcard_sender() -> Socket {
+            let sender = Socket::new(socket2::Domain::IPV4, socket2::Type::DGRAM, None).unwrap();
+            let any: SocketAddr = "0.0.0.0:0".parse().unwrap();
+            sender.bind(&any.into()).unwrap();
+            sender
+        }
+
+        #[test]
+        fn from_sets_the_source_address_of_single_datagrams_and_gso_runs() {
+            // 127.0.0.0/8 is all local on lo: a socket bound to 0.0.0.0
+            // sending to 127.0.0.1 would leave from 127.0.0.1 by itself.
+            let receiver = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+            receiver
+                .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+                .unwrap();
+            let to = receiver.local_addr().unwrap().to_string();
+            let sender = wildcard_sender();
+            let second: IpAddr = "127.0.0.2".parse().unwrap();
+            let (one, run) = (vec![9u8; 10], vec![8u8; 1_000]);
+            let mut datagrams = vec![
+                outgoing(&one, &to),
+                Outgoing {
+                    from: Some(second),
+                    ..outgoing(&one, &to)
+                },
+            ];
+            datagrams.extend((0..5).map(|_| Outgoing {
+                from: Some(second),
+                ..outgoing(&run, &to)
+            }));
+            let groups: Vec<(usize, u16)> = plan(&datagrams, true)
+                .iter()
+                .map(|g| (g.count, g.segment))
+                .collect();
+            assert_eq!(groups, vec![(1, 0), (1, 0), (5, 1_000)]);
+            let sent = send_some(&sender, &datagrams, true).unwrap();
+            assert_eq!(sent.len(), 7);
+            let received = receive(&receiver, 7);
+            let local: IpAddr = "127.0.0.1".parse().unwrap();
+            assert_eq!(received[0], (one.clone(), local), "the kernel's choice");
+            assert_eq!(received[1], (one.clone(), second));
+            assert!(received[2..].iter().all(|r| *r == (run.clone(), second)));
+        }
+
+        #[test]
+        fn send_one_carries_from_too() {
+            let receiver = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+            receiver
+                .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+                .unwrap();
+            let to = receiver.local_addr().unwrap().to_string();
+            let sender = wildcard_sender();
+            let datagram = Outgoing {
+                from: Some("127.0.0.3".parse().unwrap()),
+                ..outgoing(b"x", &to)
+            };
+            assert_eq!(send_one(&sender, &datagram).unwrap(), 1);
+            assert_eq!(
+                receive(&receiver, 1),
+                vec![(b"x".to_vec(), "127.0.0.3".parse().unwrap())]
+            );
+        }
+
+        #[test]
+        fn a_source_address_that_is_not_local_is_refused() {
+            // 192.0.2.1 (TEST-NET-1) is on no interface of a test machine.
+            let receiver = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+            let to = receiver.local_addr().unwrap().to_string();
+            let sender = wildcard_sender();
+            let datagram = Outgoing {
+                from: Some("192.0.2.1".parse().unwrap()),
+                ..outgoing(b"x", &to)
+            };
+            // Without the control message the datagram would go out; with
+            // it, IPv4's route lookup finds no interface with that address.
+            let err = send_some(&sender, &[datagram], true).unwrap_err();
+            assert_eq!(err.raw_os_error(), Some(libc::ENETUNREACH));
+        }
+
+        #[test]
+        fn ipv6_source_addresses_go_in_ipv6_pktinfo() {
+            let Ok(receiver) = std::net::UdpSocket::bind("[::1]:0") else {
+                eprintln!("skipped: no IPv6 loopback on this machine");
+                return;
+            };
+            receiver
+                .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+                .unwrap();
+            let to = receiver.local_addr().unwrap().to_string();
+            let sender = Socket::new(socket2::Domain::IPV6, socket2::Type::DGRAM, None).unwrap();
+            let any: SocketAddr = "[::]:0".parse().unwrap();
+            sender.bind(&any.into()).unwrap();
+            let loopback: IpAddr = "::1".parse().unwrap();
+            let good = Outgoing {
+                from: Some(loopback),
+                ..outgoing(b"six", &to)
+            };
+            assert_eq!(send_some(&sender, &[good], true).unwrap(), vec![3]);
+            assert_eq!(receive(&receiver, 1), vec![(b"six".to_vec(), loopback)]);
+            // 2001:db8::1 (documentation prefix) is on no interface: the
+            // kernel read the address from the control message.
+            let foreign = Outgoing {
+                from: Some("2001:db8::1".parse().unwrap()),
+                ..outgoing(b"six", &to)
+            };
+            let err = send_some(&sender, &[foreign], true).unwrap_err();
+            assert_eq!(err.raw_os_error(), Some(libc::EINVAL));
         }
 
         #[test]

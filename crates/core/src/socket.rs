@@ -17,11 +17,15 @@ use crate::runtime::runtime;
 use crate::send_batch;
 use crate::stats::{SocketStats, StatsSnapshot};
 
-/// One datagram to send: its bytes and, on an unconnected socket, where to.
+/// One datagram to send: its bytes, where to (`None` on a connected
+/// socket) and, optionally, the local address it leaves from (`IP_PKTINFO` /
+/// `IPV6_PKTINFO`; Linux only: elsewhere such a datagram fails with
+/// `EOPNOTSUPP`). Without `from` the kernel chooses the source address.
 #[derive(Clone, Copy, Debug)]
 pub struct Outgoing<'a> {
     pub data: &'a [u8],
     pub to: Option<SocketAddr>,
+    pub from: Option<IpAddr>,
 }
 
 /// How to bind: the flags of Node's `socket.bind()` and `createSocket()`.
@@ -252,6 +256,23 @@ impl UdpSocket {
     /// datagram, in order, up to the first that would block: that one and
     /// the rest are left out, for the caller to send with [`send`](Self::send).
     pub fn try_send_batch(&self, datagrams: &[Outgoing<'_>]) -> Vec<io::Result<usize>> {
+        self.send_batch_now(datagrams, false)
+    }
+
+    /// Like [`try_send_batch`](Self::try_send_batch), but nothing after the
+    /// first failure is sent: that failure, if any, is the last result.
+    pub fn try_send_batch_until_failure(
+        &self,
+        datagrams: &[Outgoing<'_>],
+    ) -> Vec<io::Result<usize>> {
+        self.send_batch_now(datagrams, true)
+    }
+
+    fn send_batch_now(
+        &self,
+        datagrams: &[Outgoing<'_>],
+        stop_at_failure: bool,
+    ) -> Vec<io::Result<usize>> {
         let mut results = Vec::with_capacity(datagrams.len());
         while results.len() < datagrams.len() {
             match send_batch::send_some(&self.socket, &datagrams[results.len()..]) {
@@ -260,10 +281,13 @@ impl UdpSocket {
                     results.extend(sent.into_iter().map(Ok));
                 }
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => break,
-                // The first datagram of the call failed; the others go on.
                 Err(err) => {
+                    // The first datagram of the call failed.
                     self.stats.note_send_error();
                     results.push(Err(err));
+                    if stop_at_failure {
+                        break;
+                    }
                 }
             }
         }
@@ -334,18 +358,11 @@ impl UdpSocket {
     }
 
     /// Sends one datagram, waiting (on the I/O runtime) until the socket can take it.
-    pub async fn send(&self, data: &[u8], to: Option<SocketAddr>) -> io::Result<usize> {
+    pub async fn send(&self, datagram: Outgoing<'_>) -> io::Result<usize> {
         let reactor = self.reactor(Interest::WRITABLE)?;
-        let to = to.map(SockAddr::from);
         loop {
             let mut ready = reactor.writable().await?;
-            let sent = ready.try_io(|_| {
-                let sent = match &to {
-                    Some(addr) => self.socket.send_to(data, addr),
-                    None => self.socket.send(data),
-                };
-                sent.map_err(no_buffer_space_is_would_block)
-            });
+            let sent = ready.try_io(|_| send_batch::send_one(&self.socket, &datagram));
             if let Ok(result) = sent {
                 return self.note_send(result);
             }
@@ -849,6 +866,7 @@ mod tests {
             .map(|p| Outgoing {
                 data: p,
                 to: Some(to),
+                from: None,
             })
             .collect();
         datagrams.insert(
@@ -856,6 +874,7 @@ mod tests {
             Outgoing {
                 data: &big,
                 to: Some(to),
+                from: None,
             },
         );
         let results = sender.try_send_batch(&datagrams);
@@ -877,6 +896,79 @@ mod tests {
             let (n, _) = receiver.recv_from(&mut buf).unwrap();
             assert_eq!(&buf[..n], &i.to_be_bytes());
         }
+    }
+
+    #[test]
+    fn try_send_batch_until_failure_sends_nothing_after_the_first_failure() {
+        let receiver = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        receiver
+            .set_read_timeout(Some(std::time::Duration::from_millis(200)))
+            .unwrap();
+        let to = Some(receiver.local_addr().unwrap());
+        let sender = loopback(Family::V4);
+        let big = vec![7u8; 70_000];
+        let payloads: Vec<&[u8]> = vec![b"a", b"b", &big, b"c", b"d"];
+        let datagrams: Vec<Outgoing<'_>> = payloads
+            .iter()
+            .map(|data| Outgoing {
+                data,
+                to,
+                from: None,
+            })
+            .collect();
+        let results = sender.try_send_batch_until_failure(&datagrams);
+        assert_eq!(results.len(), 3, "two sent, then the failure, then nothing");
+        assert_eq!(
+            results[2].as_ref().unwrap_err().raw_os_error(),
+            Some(libc::EMSGSIZE)
+        );
+        let mut buf = [0u8; 16];
+        for expected in [b"a", b"b"] {
+            let (n, _) = receiver.recv_from(&mut buf).unwrap();
+            assert_eq!(&buf[..n], expected);
+        }
+        let err = receiver.recv_from(&mut buf).unwrap_err();
+        assert_eq!(
+            err.kind(),
+            io::ErrorKind::WouldBlock,
+            "c and d were not sent"
+        );
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn async_send_honours_from() {
+        let receiver = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        receiver
+            .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .unwrap();
+        let sender = UdpSocket::bound(Family::V4, "0.0.0.0", 0, BindFlags::default()).unwrap();
+        let datagram = Outgoing {
+            data: b"later",
+            to: Some(receiver.local_addr().unwrap()),
+            from: Some("127.0.0.4".parse().unwrap()),
+        };
+        let sent = runtime().unwrap().block_on(sender.send(datagram)).unwrap();
+        assert_eq!(sent, 5);
+        let mut buf = [0u8; 16];
+        let (n, source) = receiver.recv_from(&mut buf).unwrap();
+        assert_eq!(&buf[..n], b"later");
+        assert_eq!(source.ip().to_string(), "127.0.0.4");
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    #[test]
+    fn from_is_refused_where_the_platform_cannot_do_it() {
+        let receiver = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let sender = loopback(Family::V4);
+        let datagram = Outgoing {
+            data: b"x",
+            to: Some(receiver.local_addr().unwrap()),
+            from: Some("127.0.0.1".parse().unwrap()),
+        };
+        let results = sender.try_send_batch(&[datagram]);
+        let err = results[0].as_ref().unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::EOPNOTSUPP));
     }
 
     #[test]

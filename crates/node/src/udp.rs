@@ -2,11 +2,12 @@
 //! call returns 0 (or a value) on success and a negative errno on failure, as
 //! libuv does; the wrapper turns those into node's errors.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use fastdgram_core::{
-    display_address, guess_handle_type as guess, runtime, BindFlags, BlockList, Family, Receiver,
-    ReceiverLimits, UdpSocket,
+    display_address, guess_handle_type as guess, BindFlags, BlockList, Family, Queued, Receiver,
+    ReceiverLimits, SendQueue, UdpSocket,
 };
 use napi::bindgen_prelude::{Buffer, BufferSlice, Either, Function, JsValue, Unknown};
 use napi::threadsafe_function::ThreadsafeFunctionCallMode;
@@ -73,6 +74,8 @@ pub struct NativeUdp {
     socket: Option<Arc<UdpSocket>>,
     receiving: Option<Receiving>,
     events: Option<Arc<EventsFn>>,
+    /// Sends waiting for the socket, in order (made on first need).
+    later: Option<SendQueue>,
     referenced: bool,
 }
 
@@ -101,6 +104,7 @@ fn created(result: std::io::Result<UdpSocket>) -> Either<NativeUdp, i32> {
             socket: Some(Arc::new(socket)),
             receiving: None,
             events: None,
+            later: None,
             referenced: true,
         }),
         Err(err) => Either::B(errno_of(&err)),
@@ -122,22 +126,68 @@ fn destination(
         .map_err(|err| errno_of(&err))
 }
 
+/// The local address a datagram leaves from: `None` for the kernel's
+/// choice (empty `ip`). An IPv6 zone is not accepted (the wrapper refuses it).
+fn source(socket: &UdpSocket, ip: &str) -> std::result::Result<Option<IpAddr>, i32> {
+    if ip.is_empty() {
+        return Ok(None);
+    }
+    match fastdgram_core::parse_ip(ip, socket.family()) {
+        Ok((ip, 0)) => Ok(Some(ip)),
+        Ok(_) => Err(EINVAL),
+        Err(err) => Err(errno_of(&err)),
+    }
+}
+
 /// Sends `outgoing`, appending one result per datagram to `results`.
-/// `false` when one would block (the rest are left unsent).
+/// `false` when one would block (the rest are left unsent), or when one
+/// failed and `until_failure` asks to stop there.
 fn flush(
     socket: &UdpSocket,
     outgoing: &mut Vec<fastdgram_core::Outgoing<'_>>,
     results: &mut Vec<i32>,
+    until_failure: bool,
 ) -> bool {
     let wanted = outgoing.len();
-    let sent = socket.try_send_batch(outgoing);
-    let complete = sent.len() == wanted;
+    let sent = match until_failure {
+        true => socket.try_send_batch_until_failure(outgoing),
+        false => socket.try_send_batch(outgoing),
+    };
+    let complete = sent.len() == wanted && !(until_failure && sent.iter().any(|r| r.is_err()));
     results.extend(sent.iter().map(|result| match result {
         Ok(bytes) => *bytes as i32,
         Err(err) => errno_of(err),
     }));
     outgoing.clear();
     complete
+}
+
+/// The last text parsed and what it gave: consecutive datagrams usually
+/// share their destination and source.
+struct Parsed<'a, T> {
+    last: Option<(&'a str, u32, T)>,
+}
+
+impl<'a, T: Copy> Parsed<'a, T> {
+    fn new() -> Self {
+        Parsed { last: None }
+    }
+
+    fn get(
+        &mut self,
+        text: &'a str,
+        port: u32,
+        parse: impl FnOnce() -> std::result::Result<T, i32>,
+    ) -> std::result::Result<T, i32> {
+        if let Some((last_text, last_port, value)) = self.last {
+            if last_text == text && last_port == port {
+                return Ok(value);
+            }
+        }
+        let value = parse()?;
+        self.last = Some((text, port, value));
+        Ok(value)
+    }
 }
 
 /// A referenced threadsafe function keeps the event loop (and so the
@@ -331,6 +381,8 @@ impl NativeUdp {
             Some(Receiving::Thread(receiver)) => receiver.stop(),
             None => {}
         }
+        // Sends still waiting are dropped (the wrapper reports ECANCELED).
+        self.later = None;
         self.socket = None;
         self.events = None;
     }
@@ -396,52 +448,60 @@ impl NativeUdp {
     }
 
     /// Sends datagrams now, in order, several per system call: `buffers[i]`
-    /// to `ips[i]:ports[i]` (`ips[i]` empty on a connected socket). Returns
-    /// one result per datagram sent or failed — bytes, or a negative errno —
-    /// and stops before the first that would block (use `sendLater` for it
-    /// and the rest).
+    /// to `ips[i]:ports[i]` (`ips[i]` empty on a connected socket), from the
+    /// local address `froms[i]` where given and not empty. Returns one
+    /// result per datagram sent or failed — bytes, or a negative errno — and
+    /// stops before the first that would block (use `sendLater` for it and
+    /// the rest) or, with `until_failure`, after the first failure.
     #[napi]
     pub fn send_batch(
         &self,
         buffers: Vec<BufferSlice<'_>>,
         ports: &[u32],
         ips: Vec<String>,
+        froms: Option<Vec<String>>,
+        until_failure: Option<bool>,
     ) -> Vec<i32> {
         let socket = match self.socket() {
             Ok(socket) => socket,
             Err(errno) => return vec![errno],
         };
+        let until_failure = until_failure.unwrap_or(false);
+        let froms = froms.unwrap_or_default();
         let mut outgoing = Vec::with_capacity(buffers.len());
         let mut results = Vec::with_capacity(buffers.len());
-        let mut previous: Option<(&str, u32, Option<std::net::SocketAddr>)> = None;
-        for ((data, &port), ip) in buffers.iter().zip(ports).zip(&ips) {
-            let to = match previous {
-                Some((last_ip, last_port, to)) if last_ip == ip && last_port == port => Ok(to),
-                _ => destination(socket, ip, port),
-            };
-            match to {
-                Ok(to) => {
-                    previous = Some((ip, port, to));
-                    outgoing.push(fastdgram_core::Outgoing { data, to });
-                }
-                // A bad destination fails its own datagram only; as the
-                // results must stay in order, send what came before first.
+        let mut destinations = Parsed::new();
+        let mut sources = Parsed::new();
+        for (index, ((data, &port), ip)) in buffers.iter().zip(ports).zip(&ips).enumerate() {
+            let from_text = froms.get(index).map_or("", String::as_str);
+            let to = destinations.get(ip, port, || destination(socket, ip, port));
+            let from = sources.get(from_text, 0, || source(socket, from_text));
+            match to.and_then(|to| from.map(|from| (to, from))) {
+                Ok((to, from)) => outgoing.push(fastdgram_core::Outgoing { data, to, from }),
+                // A bad address fails its own datagram only; as the results
+                // must stay in order, send what came before first.
                 Err(errno) => {
-                    if !flush(socket, &mut outgoing, &mut results) {
+                    if !flush(socket, &mut outgoing, &mut results, until_failure) {
                         return results;
                     }
                     results.push(errno);
+                    if until_failure {
+                        return results;
+                    }
                 }
             }
         }
-        flush(socket, &mut outgoing, &mut results);
+        flush(socket, &mut outgoing, &mut results, until_failure);
         results
     }
 
-    /// Sends a copy of `data` once the socket can take it; the result arrives
-    /// as a send-done event carrying `id` at `on_event`. Returns 0 or a
-    /// negative errno.
+    /// Sends a copy of `data` once the socket can take it (from the local
+    /// address `from` if given and not empty), behind every datagram already
+    /// waiting; the result arrives as a send-done event carrying `id` at
+    /// `on_event`. Datagrams of one `group` (not 0) stop at the first
+    /// failure: the rest end with `ECANCELED`. Returns 0 or a negative errno.
     #[napi]
+    #[allow(clippy::too_many_arguments)]
     pub fn send_later(
         &mut self,
         env: Env,
@@ -453,34 +513,58 @@ impl NativeUdp {
             ts_arg_type = "(kind: number, a: number, b: number, data?: Buffer, addresses?: string) => void"
         )]
         on_event: Function<'_, crate::events::EventArgs, ()>,
+        from: Option<String>,
+        group: Option<u32>,
     ) -> Result<i32> {
         let Some(socket) = self.socket.clone() else {
             return Ok(EBADF);
         };
-        let events = self.events_fn(&env, on_event)?;
-        let to = match (ip.as_deref(), port_of(port)) {
-            (Some(ip), Some(port)) => {
-                match fastdgram_core::parse_socket_addr(ip, port, socket.family()) {
-                    Ok(addr) => Some(addr),
-                    Err(err) => return Ok(errno_of(&err)),
-                }
+        let to = match ip.as_deref() {
+            Some(ip) => match destination(&socket, ip, port) {
+                Ok(to) => to,
+                Err(errno) => return Ok(errno),
+            },
+            None => None,
+        };
+        let from = match source(&socket, from.as_deref().unwrap_or("")) {
+            Ok(from) => from,
+            Err(errno) => return Ok(errno),
+        };
+        let queue = match self.send_queue(&env, on_event, socket)? {
+            Ok(queue) => queue,
+            Err(errno) => return Ok(errno),
+        };
+        let queued = Queued {
+            id,
+            data: data.to_vec(),
+            to,
+            from,
+            group: group.unwrap_or(0),
+        };
+        Ok(status(queue.push(queued)))
+    }
+
+    /// The socket's queue of sends waiting for it, started on first need.
+    fn send_queue(
+        &mut self,
+        env: &Env,
+        on_event: Function<'_, crate::events::EventArgs, ()>,
+        socket: Arc<UdpSocket>,
+    ) -> Result<std::result::Result<&SendQueue, i32>> {
+        if self.later.is_none() {
+            let events = self.events_fn(env, on_event)?;
+            let started = SendQueue::start(socket, move |id, result| {
+                events.call(
+                    NativeEvent::SendDone { id, result },
+                    ThreadsafeFunctionCallMode::NonBlocking,
+                );
+            });
+            match started {
+                Ok(queue) => self.later = Some(queue),
+                Err(err) => return Ok(Err(errno_of(&err))),
             }
-            (Some(_), None) => return Ok(EINVAL),
-            (None, _) => None,
-        };
-        let data = data.to_vec();
-        let runtime = match runtime() {
-            Ok(runtime) => runtime,
-            Err(err) => return Ok(errno_of(&err)),
-        };
-        runtime.spawn(async move {
-            let result = socket.send(&data, to).await;
-            events.call(
-                NativeEvent::SendDone { id, result },
-                ThreadsafeFunctionCallMode::NonBlocking,
-            );
-        });
-        Ok(0)
+        }
+        Ok(self.later.as_ref().ok_or(EBADF))
     }
 
     /// Per-batch delivery (one `on_datagram` call per batch, index 0) or
