@@ -1,11 +1,13 @@
 // One measurement of one scenario for one module, in a fresh process started
 // by bench/run.mjs. Usage:
 //   node bench/child.mjs SCENARIO MODULE FAMILY SIZE JSON_OPTIONS
-// SCENARIO is recv | send | echo | pingpong, MODULE is node (node:dgram) or
-// fast (fastdgram, this repository). Every line written on stdout is one JSON
-// object: {"port":N} when a socket is ready, {"mark":"start"|"end"} around the
-// send window, {"result":{...}} at the end, {"error":"..."} on failure.
+// SCENARIO is recv | send | echo | pingpong | reuseport | sendmany |
+// batchrecv | probe, MODULE is node (node:dgram) or fast (fastdgram, this
+// repository). Every line written on stdout is one JSON object: {"port":N}
+// when a socket is ready, {"mark":"start"|"end"} around the send window,
+// {"result":{...}} at the end, {"error":"..."} on failure.
 import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
@@ -218,10 +220,151 @@ function pingpong() {
   });
 }
 
-const scenarios = { recv, send, echo, pingpong };
+// reuseport: opts.workers worker_threads, each with its own reusePort socket
+// on one port, counting 'message' into its slot of a shared array.
+const REUSEPORT_WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const dgram = require(workerData.root);
+const counts = workerData.counts;
+const i = workerData.index;
+const sock = dgram.createSocket({ type: workerData.type, reusePort: true });
+sock.on('message', () => { counts[i]++; });
+sock.on('error', (err) => parentPort.postMessage({ error: String(err && err.message) }));
+sock.bind(workerData.port, workerData.address, () => parentPort.postMessage({ port: sock.address().port }));
+`;
+
+function startReusePortWorker(index, port, counts) {
+  const worker = new Worker(REUSEPORT_WORKER, { eval: true, workerData: { root, type, address: loopback, index, port, counts } });
+  worker.on('error', (err) => fail(`worker ${index}: ${err && err.stack ? err.stack : err}`));
+  return new Promise((resolve) => {
+    worker.on('message', (m) => {
+      if (m.error) fail(`worker ${index}: ${m.error}`);
+      else resolve(m.port);
+    });
+  });
+}
+
+async function reuseport() {
+  const workers = opts.workers;
+  const counts = new Float64Array(new SharedArrayBuffer(8 * workers));
+  const total = () => counts.reduce((a, b) => a + b, 0);
+  let port = 0;
+  for (let i = 0; i < workers; i++) port = await startReusePortWorker(i, port, counts);
+  out({ port });
+  const waitFirst = setInterval(() => {
+    if (total() === 0) return;
+    clearInterval(waitFirst);
+    setTimeout(() => {
+      const c0 = total();
+      const cpu0 = process.cpuUsage();
+      const t0 = process.hrtime.bigint();
+      setTimeout(() => {
+        const n = total() - c0;
+        const cpu = process.cpuUsage(cpu0);
+        const ns = Number(process.hrtime.bigint() - t0);
+        finish({ count: n, ns, cpuNs: cpuNs(cpu), perWorker: Array.from(counts) });
+      }, opts.windowMs);
+    }, opts.warmupMs);
+  }, 2);
+}
+
+// probe: which of fastdgram's batch APIs this build has.
+function probe() {
+  const sock = dgram.createSocket(type);
+  const result = { sendMany: typeof sock.sendMany === 'function', messages: typeof sock.messages === 'function' };
+  sock.close();
+  finish(result);
+}
+
+// sendmany: socket.sendMany(64 messages, cb) with at most opts.inflight calls
+// outstanding, to the C sink at opts.port.
+function sendmany() {
+  const sock = dgram.createSocket(type);
+  if (typeof sock.sendMany !== 'function') fail('not available: socket.sendMany is not a function');
+  sock.on('error', fail);
+  const data = Buffer.alloc(size, 0x6d);
+  const batch = Array.from({ length: 64 }, () => ({ data, port: opts.port, address: loopback }));
+  let inflight = 0;
+  let completed = 0;
+  let errors = 0;
+  let firstError = null;
+  let stopped = false;
+  let onDrained = null;
+
+  function onSent(err, sent) {
+    inflight--;
+    if (err) {
+      errors++;
+      firstError ??= err.code || String(err);
+    }
+    // the callback gets the number sent, or an error that says how many went out
+    const went = typeof sent === 'number' ? sent : err && typeof err.sent === 'number' ? err.sent : err ? 0 : batch.length;
+    completed += went;
+    if (stopped) {
+      if (inflight === 0 && onDrained) onDrained();
+    } else {
+      setImmediate(pump); // a turn for the event loop (timers) between calls
+    }
+  }
+  function pump() {
+    while (inflight < opts.inflight && !stopped) {
+      inflight++;
+      sock.sendMany(batch, onSent);
+    }
+  }
+  setTimeout(() => {
+    out({ mark: 'start' });
+    const c0 = completed;
+    const cpu0 = process.cpuUsage();
+    const t0 = process.hrtime.bigint();
+    setTimeout(() => {
+      const n = completed - c0;
+      const cpu = process.cpuUsage(cpu0);
+      const ns = Number(process.hrtime.bigint() - t0);
+      stopped = true;
+      out({ mark: 'end' });
+      const result = { count: n, ns, cpuNs: cpuNs(cpu), errors, firstError };
+      if (inflight === 0) finish(result);
+      onDrained = () => finish(result);
+    }, opts.windowMs);
+  }, opts.warmupMs);
+  pump();
+}
+
+// batchrecv: count the datagrams the C blaster gets delivered to 'messages'
+// (arrays of { msg, rinfo }); no 'message' listener.
+function batchrecv() {
+  const sock = dgram.createSocket(type);
+  if (typeof sock.messages !== 'function') fail('not available: socket.messages is not a function');
+  let count = 0;
+  let batches = 0;
+  sock.on('messages', (batch) => {
+    count += batch.length;
+    batches++;
+  });
+  sock.on('error', fail);
+  sock.once('messages', (batch) => {
+    const badSize = batch[0] && batch[0].msg.length !== size ? 1 : 0;
+    setTimeout(() => {
+      const c0 = count;
+      const k0 = batches;
+      const cpu0 = process.cpuUsage();
+      const t0 = process.hrtime.bigint();
+      setTimeout(() => {
+        const n = count - c0;
+        const cpu = process.cpuUsage(cpu0);
+        const ns = Number(process.hrtime.bigint() - t0);
+        finish({ count: n, ns, cpuNs: cpuNs(cpu), batches: batches - k0, badSize });
+      }, opts.windowMs);
+    }, opts.warmupMs);
+  });
+  sock.bind(0, loopback, () => out({ port: sock.address().port }));
+}
+
+const scenarios = { recv, send, echo, pingpong, reuseport, probe, sendmany, batchrecv };
 if (!scenarios[scenario]) fail(`unknown scenario ${scenario}`);
 try {
-  scenarios[scenario]();
+  Promise.resolve(scenarios[scenario]()).catch((err) => fail(err && err.stack ? err.stack : err));
 } catch (err) {
   fail(err && err.stack ? err.stack : err);
 }

@@ -20,21 +20,35 @@ const outDir = path.join(here, 'out');
 const cBinary = path.join(outDir, 'udpbench');
 const childScript = path.join(here, 'child.mjs');
 
-const SCENARIOS = ['recv', 'send', 'echo', 'pingpong'];
+// The first four compare node:dgram, fastdgram and C; the others measure
+// what only fastdgram has (its "Beyond node:dgram" features) against C.
+const BASE_SCENARIOS = ['recv', 'send', 'echo', 'pingpong'];
+const SCENARIOS = [...BASE_SCENARIOS, 'reuseport', 'sendmany', 'batchrecv'];
 const MODULE_LABEL = { node: 'node:dgram', fast: 'fastdgram', c: 'C limit' };
+// reuseport's fastdgram variants: 'fast:<N>w' = N worker threads
+const workersOf = (variant) => Number(/^fast:(\d+)w$/.exec(variant)?.[1] ?? 0);
+const workersLabel = (n) => `${n} worker${n === 1 ? '' : 's'}`;
+const variantLabel = (v) => MODULE_LABEL[v] ?? `fastdgram, ${workersLabel(workersOf(v))}`;
+// What each batch API's availability is checked by (in a child: --node may differ).
+const BATCH_API = { sendmany: 'sendMany', batchrecv: 'messages' };
 
 const HELP = `Usage: npm run bench -- [options]
 
   --quick               smoke run (~30 s): 1 repetition, short windows
   --reps N              repetitions per measurement (default 3; --quick: 1)
-  --scenarios LIST      recv,send,echo,pingpong,memory (default all; memory comes from recv)
+  --scenarios LIST      recv,send,echo,pingpong,memory,reuseport,sendmany,batchrecv
+                        (default all; memory comes from recv)
   --sizes LIST          datagram sizes in bytes (default 64,1400)
   --families LIST       4,6 (default both)
-  --window MS           measured window of recv/send/echo (default 700; --quick: 300)
+  --window MS           measured window of recv/send/echo/reuseport/sendmany/batchrecv
+                        (default 700; --quick: 300)
   --warmup MS           warm-up before each window (default 200; --quick: 100)
   --echo-rate N         datagrams/s the C echo client offers (default 100000)
   --pingpong-count N    measured round trips (default 20000; --quick: 3000), after N/10 warm-up
   --inflight N          send: most uncompleted send callbacks (default 64)
+  --workers LIST        reuseport: worker threads per measurement (default 1,2)
+  --sources N           reuseport: source ports the blaster sends from (default 64)
+  --many-inflight N     sendmany: most uncompleted sendMany calls of 64 datagrams (default 4)
   --node PATH           node binary for the children (default: this one)
   --no-c                skip the C limit measurements
   --build               run \`npm run build\` first even if dist/ and native/ exist
@@ -47,6 +61,7 @@ function parseArgs(argv) {
   const o = {
     quick: false, reps: null, scenarios: SCENARIOS.slice(), memory: true, sizes: [64, 1400], families: [4, 6],
     window: null, warmup: null, echoRate: 100000, pingpongCount: null, inflight: 64,
+    workers: [1, 2], sources: 64, manyInflight: 4,
     node: process.execPath, c: true, build: false, json: null, chart: null,
   };
   const list = (v) => String(v).split(',').map((s) => s.trim()).filter(Boolean);
@@ -82,6 +97,9 @@ function parseArgs(argv) {
       case '--echo-rate': o.echoRate = int(a, val()); break;
       case '--pingpong-count': o.pingpongCount = int(a, val()); break;
       case '--inflight': o.inflight = int(a, val()); break;
+      case '--workers': o.workers = list(val()).map((x) => int('--workers', x)); break;
+      case '--sources': o.sources = int(a, val()); break;
+      case '--many-inflight': o.manyInflight = int(a, val()); break;
       case '--node': o.node = path.resolve(val()); break;
       case '--no-c': o.c = false; break;
       case '--build': o.build = true; break;
@@ -92,6 +110,8 @@ function parseArgs(argv) {
     }
   }
   for (const s of o.sizes) if (s < 8 || s > 65000) usage('--sizes must be between 8 and 65000 bytes');
+  if (o.sources > 1024) usage('--sources must be at most 1024');
+  if (o.workers.some((w) => w > 64)) usage('--workers must be at most 64');
   o.reps ??= o.quick ? 1 : 3;
   o.window ??= o.quick ? 300 : 700;
   o.warmup ??= o.quick ? 100 : 200;
@@ -280,6 +300,29 @@ function start(label, cmd, args, timeoutMs) {
 // ---- one measurement per scenario and module --------------------------------
 
 let opts;
+// scenario -> why it is skipped (a batch API missing from this build)
+const unavailableApis = {};
+
+// The (family, size) pairs a scenario runs: the base scenarios every pair; the
+// fastdgram-only ones, kept cheap, the first family only (reuseport: its
+// smallest size only).
+function combos(scenario) {
+  const pairs = (families, sizes) => families.flatMap((f) => sizes.map((s) => [f, s]));
+  if (BASE_SCENARIOS.includes(scenario)) return pairs(opts.families, opts.sizes);
+  if (scenario === 'reuseport') return pairs(opts.families.slice(0, 1), [Math.min(...opts.sizes)]);
+  return pairs(opts.families.slice(0, 1), opts.sizes);
+}
+
+// What is measured for a scenario: node:dgram, fastdgram and C for the base
+// ones; fastdgram's variants and C for the others, whose C limit is taken from
+// recv's or send's measurements when those run too.
+function variants(scenario) {
+  if (BASE_SCENARIOS.includes(scenario)) return opts.c ? ['node', 'fast', 'c'] : ['node', 'fast'];
+  if (scenario === 'reuseport') return [...opts.workers.map((w) => `fast:${w}w`), ...(opts.c ? ['c'] : [])];
+  if (unavailableApis[scenario]) return [];
+  const cFrom = scenario === 'sendmany' ? 'send' : 'recv';
+  return opts.c && !opts.scenarios.includes(cFrom) ? ['fast', 'c'] : ['fast'];
+}
 
 function subject(scenario, mod, family, size, extra, timeoutMs) {
   const label = `${scenario}/${MODULE_LABEL[mod]}`;
@@ -289,38 +332,61 @@ function subject(scenario, mod, family, size, extra, timeoutMs) {
 
 const budget = () => opts.warmup + opts.window + 8000;
 
-async function measureRecv(mod, family, size) {
-  const timeoutMs = budget();
-  const rx = mod === 'c'
-    ? start('recv/C', cBinary, ['recv', family, size, opts.warmup, opts.window, timeoutMs - 1000].map(String), timeoutMs)
-    : subject('recv', mod, family, size, {}, timeoutMs);
+// Starts the receiver `rx` resolves from, floods its port with the C blaster
+// (from `sources` source ports) and returns the receiver's result.
+async function underBlaster(rx, family, size, sources, timeoutMs) {
   let blast;
   try {
     const { port } = await rx.next('port');
     // the blaster outlasts the receiver's window; it is killed once the result is in
-    blast = start('blaster', cBinary, ['blast', family, port, size, opts.warmup + opts.window + 8000].map(String), timeoutMs);
+    blast = start('blaster', cBinary, ['blast', family, port, size, opts.warmup + opts.window + 8000, sources].map(String), timeoutMs);
     const { result: r } = await rx.next('result');
     if (r.count <= 0) throw new Error('no datagram in the window');
-    return {
-      'recv.rate': (r.count / r.ns) * 1e9,
-      'recv.cpu': r.cpuNs / r.count / 1000,
-      'memory.peak': r.maxRssKiB / 1024,
-      _detail: { count: r.count, ns: r.ns, badSize: r.badSize },
-    };
+    return r;
   } finally {
     await Promise.all([rx.kill(), blast && blast.kill()]);
   }
 }
 
-async function measureSend(mod, family, size) {
+// recv, and batchrecv (fastdgram's 'messages' event) whose C limit is recv's.
+async function measureRecv(mod, family, size, scenario = 'recv') {
+  const timeoutMs = budget();
+  const rx = mod === 'c'
+    ? start('recv/C', cBinary, ['recv', family, size, opts.warmup, opts.window, timeoutMs - 1000].map(String), timeoutMs)
+    : subject(scenario, mod, family, size, {}, timeoutMs);
+  const r = await underBlaster(rx, family, size, 1, timeoutMs);
+  const key = mod === 'c' ? 'recv' : scenario;
+  const figures = { [`${key}.rate`]: (r.count / r.ns) * 1e9, [`${key}.cpu`]: r.cpuNs / r.count / 1000 };
+  if (key === 'recv') figures['memory.peak'] = r.maxRssKiB / 1024;
+  return { ...figures, _detail: { count: r.count, ns: r.ns, badSize: r.badSize, batches: r.batches } };
+}
+
+// reuseport: N worker threads with a reusePort socket each, or the C receiver
+// with one thread per socket for as many sockets as the most workers measured.
+async function measureReuseport(variant, family, size) {
+  const timeoutMs = budget() + 2000; // starting the workers
+  const rx = variant === 'c'
+    ? start('reuseport/C', cBinary, ['recv-reuseport', family, size, opts.warmup, opts.window, timeoutMs - 1000, Math.max(...opts.workers)].map(String), timeoutMs)
+    : subject('reuseport', 'fast', family, size, { workers: workersOf(variant) }, timeoutMs);
+  const r = await underBlaster(rx, family, size, opts.sources, timeoutMs);
+  return {
+    'reuseport.rate': (r.count / r.ns) * 1e9,
+    'reuseport.cpu': r.cpuNs / r.count / 1000,
+    _detail: { count: r.count, ns: r.ns, perReceiver: r.perWorker ?? r.perThread },
+  };
+}
+
+// send, and sendmany (fastdgram's sendMany) whose C limit is send's.
+async function measureSend(mod, family, size, scenario = 'send') {
   const timeoutMs = budget();
   const sink = start('sink', cBinary, ['sink', family, timeoutMs].map(String), timeoutMs);
   let tx;
   try {
     const { port } = await sink.next('port');
+    const inflight = scenario === 'sendmany' ? opts.manyInflight : opts.inflight;
     tx = mod === 'c'
       ? start('send/C', cBinary, ['send', family, port, size, opts.warmup, opts.window].map(String), timeoutMs)
-      : subject('send', mod, family, size, { port, inflight: opts.inflight }, timeoutMs);
+      : subject(scenario, mod, family, size, { port, inflight }, timeoutMs);
     await tx.next('mark');
     sink.write('m\n');
     const s0 = await sink.next('count');
@@ -330,9 +396,10 @@ async function measureSend(mod, family, size) {
     const { result: r } = await tx.next('result');
     const received = s1.count - s0.count;
     if (r.count <= 0 || received <= 0) throw new Error(`nothing sent (${r.firstError || 'no error'})`);
+    const key = mod === 'c' ? 'send' : scenario;
     return {
-      'send.rate': (received / (s1.ns - s0.ns)) * 1e9,
-      'send.cpu': r.cpuNs / r.count / 1000,
+      [`${key}.rate`]: (received / (s1.ns - s0.ns)) * 1e9,
+      [`${key}.cpu`]: r.cpuNs / r.count / 1000,
       _detail: { completed: r.count, sinkCount: received, errors: r.errors, firstError: r.firstError },
     };
   } finally {
@@ -378,7 +445,27 @@ async function measurePingpong(mod, family, size) {
   }
 }
 
-const MEASURE = { recv: measureRecv, send: measureSend, echo: measureEcho, pingpong: measurePingpong };
+const MEASURE = {
+  recv: measureRecv,
+  send: measureSend,
+  echo: measureEcho,
+  pingpong: measurePingpong,
+  reuseport: measureReuseport,
+  sendmany: (mod, family, size) => measureSend(mod, family, size, 'sendmany'),
+  batchrecv: (mod, family, size) => measureRecv(mod, family, size, 'batchrecv'),
+};
+
+// Which of the batch APIs (built on other branches) this fastdgram has: the
+// scenarios of those it lacks are skipped with a printed "not available".
+async function probeBatchApis(family) {
+  const p = subject('probe', 'fast', family, 64, {}, 10000);
+  try {
+    const { result } = await p.next('result');
+    return result;
+  } finally {
+    await p.kill();
+  }
+}
 
 // ---- metrics, medians, output ---------------------------------------------
 
@@ -394,6 +481,18 @@ const METRICS = [
   { key: 'pingpong.p99', scenario: 'pingpong', title: 'ping-pong: round trip p99', unit: 'µs', better: 'lower' },
   { key: 'memory.peak', scenario: 'recv', title: 'memory: receiver peak RSS (VmHWM)', unit: 'MiB', better: 'lower', memory: true, noRatioC: true },
 ];
+
+// fastdgram-only scenarios; cFrom: the C limit's key when it comes from a
+// base scenario's C measurement (the same program under the same load).
+const EXTRA_METRICS = [
+  { key: 'reuseport.rate', scenario: 'reuseport', title: 'reuseport: datagrams delivered to JS', unit: 'dgram/s', better: 'higher', perVariant: true },
+  { key: 'reuseport.cpu', scenario: 'reuseport', title: 'reuseport: CPU per datagram', unit: 'µs', better: 'lower', perVariant: true },
+  { key: 'sendmany.rate', scenario: 'sendmany', title: 'sendMany: datagrams/s at the sink', unit: 'dgram/s', better: 'higher', cFrom: 'send.rate', target: { min: 0.9, text: 'fastdgram ≥ 90 % of C' } },
+  { key: 'sendmany.cpu', scenario: 'sendmany', title: 'sendMany: sender CPU per datagram', unit: 'µs', better: 'lower', cFrom: 'send.cpu' },
+  { key: 'batchrecv.rate', scenario: 'batchrecv', title: "batch receive ('messages'): datagrams delivered to JS", unit: 'dgram/s', better: 'higher', cFrom: 'recv.rate', target: { min: 0.9, text: 'fastdgram ≥ 90 % of C' } },
+  { key: 'batchrecv.cpu', scenario: 'batchrecv', title: "batch receive ('messages'): CPU per datagram", unit: 'µs', better: 'lower', cFrom: 'recv.cpu' },
+];
+const ALL_METRICS = [...METRICS, ...EXTRA_METRICS];
 
 function median(xs) {
   const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
@@ -417,12 +516,12 @@ const fmtRatio = (r) => (r === null ? '—' : `${r.toFixed(2)}×`);
 const famLabel = (f) => `IPv${f}`;
 const sizeLabel = (s) => `${s.toLocaleString('en-US')} B`;
 
-function summarize(samples, combos) {
+function summarize(samples) {
   const rows = [];
   for (const m of METRICS) {
     if (!opts.scenarios.includes(m.scenario)) continue;
     if (m.memory && !opts.memory) continue;
-    for (const [family, size] of combos) {
+    for (const [family, size] of combos(m.scenario)) {
       const pick = (mod) => samples.filter((s) => s.mod === mod && s.family === family && s.size === size && s.metrics && s.metrics[m.key] !== undefined).map((s) => s.metrics[m.key]);
       const values = { node: pick('node'), fast: pick('fast'), c: opts.c ? pick('c') : [] };
       const med = { node: median(values.node), fast: median(values.fast), c: median(values.c) };
@@ -437,6 +536,72 @@ function summarize(samples, combos) {
     }
   }
   return rows;
+}
+
+// Rows of the fastdgram-only scenarios: one per size (and, for reuseport, per
+// number of workers), with the C limit and, where asked for, a target.
+function summarizeExtras(samples) {
+  const rows = [];
+  for (const m of EXTRA_METRICS) {
+    if (!opts.scenarios.includes(m.scenario)) continue;
+    const unavailable = unavailableApis[m.scenario];
+    if (unavailable) {
+      // one row for the scenario: its first metric, every size
+      if (rows.some((r) => r.unavailable && r.scenario === m.scenario)) continue;
+      const pairs = combos(m.scenario);
+      rows.push({ scenario: m.scenario, metric: m.key, title: m.title, unit: m.unit, better: m.better, family: pairs[0][0], size: null, sizes: pairs.map(([, size]) => size), unavailable, median: {}, samples: {}, fastOverC: null, target: null });
+      continue;
+    }
+    for (const [family, size] of combos(m.scenario)) {
+      const at = (s) => s.family === family && s.size === size && s.metrics;
+      const cKey = m.cFrom ?? m.key;
+      const cValues = opts.c ? samples.filter((s) => at(s) && s.mod === 'c' && s.metrics[cKey] !== undefined).map((s) => s.metrics[cKey]) : [];
+      const c = median(cValues);
+      const variants = m.perVariant ? opts.workers.map((w) => `fast:${w}w`) : ['fast'];
+      for (const variant of variants) {
+        const values = samples.filter((s) => at(s) && s.scenario === m.scenario && s.mod === variant && s.metrics[m.key] !== undefined).map((s) => s.metrics[m.key]);
+        const fast = median(values);
+        const vsC = ratio(fast, c);
+        let target = null;
+        if (m.target && vsC !== null) target = { text: m.target.text, met: vsC >= m.target.min };
+        rows.push({ scenario: m.scenario, metric: m.key, title: m.title, unit: m.unit, better: m.better, family, size, variant, workers: workersOf(variant) || null, unavailable: null, median: { fast, c }, samples: { fast: values, c: cValues }, fastOverC: vsC, target });
+      }
+      // reuseport: how the rate scales with the workers
+      const mine = rows.filter((r) => r.metric === m.key && r.family === family && r.size === size && r.workers);
+      if (m.key === 'reuseport.rate' && mine.length > 1) {
+        const base = mine[0];
+        for (const r of mine.slice(1)) r.overFirst = { workers: base.workers, ratio: ratio(r.median.fast, base.median.fast) };
+      }
+    }
+  }
+  return rows;
+}
+
+function extraDescriptions() {
+  const text = {
+    reuseport: `reuseport: ${opts.workers.map(workersLabel).join(' vs ')}, each a worker_thread with its own reusePort socket on one port, counting 'message'; the blaster sends from ${opts.sources} source ports; C limit = recvmmsg in ${Math.max(...opts.workers)} threads, one SO_REUSEPORT socket each, under the same blaster.`,
+    sendmany: `sendMany: 64 messages ({ data, port, address }) per call, ≤ ${opts.manyInflight} calls in flight, to the C sink; C limit = the sendmmsg sender.`,
+    batchrecv: "batch receive: a 'messages' listener only (no 'message'), under the recv blaster; C limit = the recvmmsg receiver.",
+  };
+  return opts.scenarios.filter((x) => text[x]).map((x) => text[x]);
+}
+
+function markdownExtras(rows, header) {
+  const out = [header, ''];
+  out.push('| scenario | family | size | fastdgram | C limit | fastdgram / C | note |');
+  out.push('|---|---|---:|---:|---:|---:|---|');
+  for (const r of rows) {
+    const title = r.workers ? `${r.title}, ${workersLabel(r.workers)}` : r.title;
+    const notes = [];
+    if (r.unavailable) notes.push(r.unavailable);
+    if (r.overFirst) notes.push(`${workersLabel(r.workers)} / ${workersLabel(r.overFirst.workers)}: ${fmtRatio(r.overFirst.ratio)}`);
+    if (r.target) notes.push(`${r.target.text}: ${r.target.met ? 'met' : 'not met'}`);
+    const size = r.unavailable ? r.sizes.map(sizeLabel).join(', ') : sizeLabel(r.size);
+    const fast = r.unavailable ? 'not available' : fmt(r.median.fast, r.unit);
+    const c = opts.c && !r.unavailable ? fmt(r.median.c, r.unit) : '—';
+    out.push(`| ${title} (${r.better} is better) | ${famLabel(r.family)} | ${size} | ${fast} | ${c} | ${fmtRatio(r.fastOverC)} | ${notes.join('; ')} |`);
+  }
+  return out.join('\n');
 }
 
 function markdown(rows, header) {
@@ -454,14 +619,15 @@ function markdown(rows, header) {
 
 function chart(rows, subtitle) {
   const metrics = [];
-  for (const m of METRICS) {
-    const mine = rows.filter((r) => r.metric === m.key);
+  for (const m of ALL_METRICS) {
+    const mine = rows.filter((r) => r.metric === m.key && !r.unavailable);
     if (mine.length === 0) continue;
     metrics.push({
       title: m.title,
       unit: m.unit,
       better: m.better,
-      groups: mine.map((r) => ({ label: `${famLabel(r.family)} ${sizeLabel(r.size)}`, fast: r.median.fast, node: r.median.node, c: r.median.c })),
+      // node: undefined (no bar) where node:dgram has no such feature
+      groups: mine.map((r) => ({ label: `${famLabel(r.family)} ${sizeLabel(r.size)}${r.workers ? `, ${workersLabel(r.workers)}` : ''}`, fast: r.median.fast, node: r.median.node, c: r.median.c })),
     });
   }
   return barChart({ title: 'fastdgram vs node:dgram vs C (medians, loopback)', subtitle, metrics });
@@ -481,9 +647,17 @@ async function main() {
     log('bench: ::1 is not available, IPv6 skipped');
     opts.families = opts.families.filter((f) => f !== 6);
   }
-  const combos = opts.families.flatMap((f) => opts.sizes.map((s) => [f, s]));
-  const modules = opts.c ? ['node', 'fast', 'c'] : ['node', 'fast'];
-  const total = opts.reps * opts.scenarios.length * combos.length * modules.length;
+  const batchScenarios = opts.scenarios.filter((x) => BATCH_API[x]);
+  if (batchScenarios.length > 0) {
+    const has = await probeBatchApis(opts.families[0]);
+    for (const x of batchScenarios) {
+      if (has[BATCH_API[x]]) continue;
+      unavailableApis[x] = `socket.${BATCH_API[x]} is not a function in this build`;
+      log(`bench: ${x}: not available (${unavailableApis[x]}), skipped`);
+    }
+  }
+  const perRep = opts.scenarios.reduce((n, x) => n + combos(x).length * variants(x).length, 0);
+  const total = opts.reps * perRep;
   const cpu = os.cpus();
   log(`bench: ${total} measurements, node ${nodeVersion} (${opts.node}), ${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, window ${opts.window} ms after ${opts.warmup} ms warm-up`);
 
@@ -491,12 +665,13 @@ async function main() {
   let done = 0;
   for (let rep = 0; rep < opts.reps; rep++) {
     for (const scenario of opts.scenarios) {
-      for (const [family, size] of combos) {
+      const modules = variants(scenario);
+      for (const [family, size] of combos(scenario)) {
         // alternate the order of the modules from one repetition to the next
         const order = modules.map((_, i) => modules[(i + rep) % modules.length]);
         for (const mod of order) {
           done++;
-          const what = `[${String(done).padStart(String(total).length)}/${total}] ${scenario.padEnd(8)} ${famLabel(family)} ${String(size).padStart(5)} B  ${MODULE_LABEL[mod].padEnd(10)} rep ${rep + 1}/${opts.reps}`;
+          const what = `[${String(done).padStart(String(total).length)}/${total}] ${scenario.padEnd(9)} ${famLabel(family)} ${String(size).padStart(5)} B  ${variantLabel(mod).padEnd(10)} rep ${rep + 1}/${opts.reps}`;
           const started = Date.now();
           let metrics = null;
           let error = null;
@@ -507,7 +682,7 @@ async function main() {
           }
           const took = `${((Date.now() - started) / 1000).toFixed(1)} s`;
           if (metrics) {
-            const shown = Object.entries(metrics).filter(([k]) => !k.startsWith('_')).map(([k, v]) => `${k.split('.')[1]} ${fmt(v, METRICS.find((m) => m.key === k).unit)}`);
+            const shown = Object.entries(metrics).filter(([k]) => !k.startsWith('_')).map(([k, v]) => `${k.split('.')[1]} ${fmt(v, ALL_METRICS.find((m) => m.key === k).unit)}`);
             log(`${what}  ${shown.join(', ')}  (${took})`);
           } else {
             log(`${what}  FAILED: ${error}  (${took})`);
@@ -519,7 +694,8 @@ async function main() {
     }
   }
 
-  const rows = summarize(samples, combos);
+  const rows = summarize(samples);
+  const extraRows = summarizeExtras(samples);
   const wall = (Date.now() - t0) / 1000;
   const identityAfter = buildIdentity();
   const changedBuild = identityAfter.build !== identity.build;
@@ -530,7 +706,15 @@ async function main() {
     `recv/send/echo: ${opts.warmup} ms warm-up, ${opts.window} ms window; echo load ${opts.echoRate.toLocaleString('en-US')} dgram/s; ping-pong ${opts.pingpongCount.toLocaleString('en-US')} round trips (at most ${opts.quick ? 1.5 : 3} s); send ≤ ${opts.inflight} callbacks in flight.`,
     opts.c ? 'C limit: recv and memory = a recvmmsg receiver under the same blaster; send = a sendmmsg sender to the same sink; echo = a recvmmsg/sendmmsg echo server; ping-pong = blocking send/recv between two sockets.' : 'C limit: not measured (--no-c).',
   ].join('\n');
-  process.stdout.write(`${markdown(rows, header)}\n`);
+  const hasBase = opts.scenarios.some((x) => BASE_SCENARIOS.includes(x));
+  if (hasBase) process.stdout.write(`${markdown(rows, header)}\n`);
+  if (extraRows.length > 0) {
+    const extraHeader = [
+      hasBase ? '\nBeyond node:dgram (fastdgram only):' : header,
+      ...extraDescriptions(),
+    ].join('\n');
+    process.stdout.write(`${markdownExtras(extraRows, extraHeader)}\n`);
+  }
   const failed = samples.filter((s) => s.error).length;
   log(`bench: done in ${wall.toFixed(1)} s${failed ? `, ${failed} measurement(s) failed` : ''}`);
 
@@ -540,10 +724,12 @@ async function main() {
       node: { version: nodeVersion, path: opts.node },
       fastdgram: { ...identity, buildAfter: identityAfter.build },
       machine: { cpus: cpu.length, model: cpu[0]?.model ?? null, kernel: os.release() },
-      options: { reps: opts.reps, scenarios: opts.scenarios, memory: opts.memory, sizes: opts.sizes, families: opts.families, warmupMs: opts.warmup, windowMs: opts.window, echoRate: opts.echoRate, pingpongCount: opts.pingpongCount, pingpongWarmup: opts.pingpongWarmup, inflight: opts.inflight, c: opts.c, quick: opts.quick },
+      options: { reps: opts.reps, scenarios: opts.scenarios, memory: opts.memory, sizes: opts.sizes, families: opts.families, warmupMs: opts.warmup, windowMs: opts.window, echoRate: opts.echoRate, pingpongCount: opts.pingpongCount, pingpongWarmup: opts.pingpongWarmup, inflight: opts.inflight, workers: opts.workers, sources: opts.sources, manyInflight: opts.manyInflight, c: opts.c, quick: opts.quick },
       wallSeconds: wall,
-      units: Object.fromEntries(METRICS.map((m) => [m.key, m.unit])),
+      units: Object.fromEntries(ALL_METRICS.map((m) => [m.key, m.unit])),
       rows,
+      extraRows,
+      unavailable: unavailableApis,
       samples,
     };
     mkdirSync(path.dirname(opts.json), { recursive: true });
@@ -553,10 +739,10 @@ async function main() {
   if (opts.chart) {
     const subtitle = `node ${nodeVersion}, ${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, medians of ${opts.reps}, ${new Date().toISOString().slice(0, 10)}`;
     mkdirSync(path.dirname(opts.chart), { recursive: true });
-    writeFileSync(opts.chart, chart(rows, subtitle));
+    writeFileSync(opts.chart, chart([...rows, ...extraRows], subtitle));
     log(`bench: chart written to ${opts.chart}`);
   }
-  if (failed === samples.length) process.exitCode = 1;
+  if (samples.length > 0 && failed === samples.length) process.exitCode = 1;
 }
 
 main().catch((err) => {

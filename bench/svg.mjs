@@ -90,7 +90,7 @@ export function barChart({ title, subtitle, metrics }) {
           const by = y(v);
           o.push(`<rect x="${(bx + 1).toFixed(1)}" y="${by.toFixed(1)}" width="${(bw - 2).toFixed(1)}" height="${(plotBottom - by).toFixed(1)}" fill="${COLORS[k]}"><title>${esc(`${LABELS[k]}, ${g.label}: ${compact(v)} ${m.unit}`)}</title></rect>`);
           o.push(`<text x="${(bx + bw / 2).toFixed(1)}" y="${(by - 3).toFixed(1)}" font-size="9" text-anchor="middle" fill="#333">${esc(compact(v))}</text>`);
-        } else {
+        } else if (v !== undefined) { // undefined: no such bar (node:dgram lacks the feature)
           o.push(`<text x="${(bx + bw / 2).toFixed(1)}" y="${plotBottom - 3}" font-size="9" text-anchor="middle" fill="#999">n/a</text>`);
         }
       });

@@ -106,6 +106,12 @@ export type SocketType = 'udp4' | 'udp6';
 export interface SocketOptions {
   type: SocketType;
   reuseAddr?: boolean | undefined;
+  /**
+   * Lets every socket created with it bind the same port; the kernel spreads
+   * the datagrams over them by source and destination (`SO_REUSEPORT` on
+   * Linux and DragonFly, `SO_REUSEPORT_LB` on FreeBSD; elsewhere bind fails
+   * with `ENOTSUP`). As Node.js >= 22.12, and with fastdgram on Node.js 20 too.
+   */
   reusePort?: boolean | undefined;
   ipv6Only?: boolean | undefined;
   recvBufferSize?: number | undefined;

@@ -3,8 +3,12 @@
 // bounded in time by its arguments and by alarm(); every line it prints on
 // stdout is one JSON object.
 //
-//   blast       FAM PORT SIZE MS                  sendmmsg flood to PORT for MS ms
+//   blast       FAM PORT SIZE MS [SOURCES]        sendmmsg flood to PORT for MS ms, from
+//                                                 SOURCES sockets (source ports) in turn
 //   recv        FAM SIZE WARMUP_MS WINDOW_MS MAX_MS   recvmmsg receiver (the recv C limit)
+//   recv-reuseport FAM SIZE WARMUP_MS WINDOW_MS MAX_MS THREADS   THREADS recvmmsg
+//                                                 receivers, each on its own SO_REUSEPORT
+//                                                 socket of one port (the reuseport C limit)
 //   sink        FAM MAX_MS                        recvmmsg counter; stdin "m" -> count, "q" -> exit
 //   send        FAM PORT SIZE WARMUP_MS WINDOW_MS   sendmmsg sender (the send C limit)
 //   echo-server FAM MAX_MS                        recvmmsg + sendmmsg back to each source
@@ -132,16 +136,28 @@ static void reset_names(int n) {
   for (int i = 0; i < n; i++) rmsgs[i].msg_hdr.msg_namelen = sizeof raddr[i];
 }
 
-// ---- blast: the flood for the recv scenario --------------------------------
+// ---- blast: the flood for the recv and reuseport scenarios ------------------
+#define MAX_SOURCES 1024
+
 static int cmd_blast(int argc, char **argv) {
   int fam = (int)arg_long(argc, argv, 2), port = (int)arg_long(argc, argv, 3);
   int size = (int)arg_long(argc, argv, 4);
   long ms = arg_long(argc, argv, 5);
+  // Several sources: sockets sharing a port with SO_REUSEPORT get datagrams by a
+  // hash of the source address and port, so one source would feed one socket.
+  long sources = argc > 6 ? arg_long(argc, argv, 6) : 1;
+  if (sources < 1 || sources > MAX_SOURCES) {
+    fprintf(stderr, "udpbench: SOURCES must be 1 to %d\n", MAX_SOURCES);
+    return 2;
+  }
   alarm((unsigned)(ms / 1000 + 5));
-  int fd = udp_socket(fam);
+  static int fds[MAX_SOURCES];
   struct sockaddr_storage ss;
   socklen_t len = loopback(fam, port, &ss);
-  if (connect(fd, (struct sockaddr *)&ss, len) < 0) die("connect");
+  for (long i = 0; i < sources; i++) {
+    fds[i] = udp_socket(fam);
+    if (connect(fds[i], (struct sockaddr *)&ss, len) < 0) die("connect");
+  }
   static char payload[MAXDGRAM];
   memset(payload, 'b', sizeof payload);
   struct mmsghdr msgs[BATCH];
@@ -155,8 +171,8 @@ static int cmd_blast(int argc, char **argv) {
   }
   int64_t end = now_ns() + ms * 1000000LL;
   uint64_t sent = 0, errors = 0;
-  while (now_ns() < end) {
-    int n = sendmmsg(fd, msgs, BATCH, 0);
+  for (long next = 0; now_ns() < end; next = (next + 1) % sources) {
+    int n = sendmmsg(fds[next], msgs, BATCH, 0);
     if (n < 0) {
       errors++; // ECONNREFUSED once the receiver is gone, ENOBUFS under pressure
       if (errno == ECONNREFUSED) usleep(1000);
@@ -221,6 +237,106 @@ static int cmd_recv(int argc, char **argv) {
          (unsigned long long)(n1 - n0), (long long)(t1 - t0), (long long)cpu, maxrss_kib(),
          (unsigned long long)bad);
   return 0;
+}
+
+// ---- recv-reuseport: THREADS receivers on one port (reuseport's limit) -------
+#define MAX_THREADS 64
+
+struct reuseport_thread {
+  int fd;
+  _Atomic uint64_t count;
+  pthread_t thread;
+};
+
+static int reuseport_socket(int fam, int port, int *port_out) {
+  int fd = udp_socket(fam);
+  int on = 1;
+  if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) < 0) die("SO_REUSEPORT");
+  struct sockaddr_storage ss;
+  socklen_t len = loopback(fam, port, &ss);
+  if (bind(fd, (struct sockaddr *)&ss, len) < 0) die("bind");
+  len = sizeof ss;
+  if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0) die("getsockname");
+  *port_out = fam == 6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
+                       : ntohs(((struct sockaddr_in *)&ss)->sin_port);
+  return fd;
+}
+
+// Each thread receives into its own slots until the process exits.
+static void *reuseport_receive(void *arg) {
+  struct reuseport_thread *self = arg;
+  char *buf = malloc((size_t)BATCH * MAXDGRAM);
+  if (!buf) die("malloc");
+  struct mmsghdr msgs[BATCH];
+  struct iovec iov[BATCH];
+  memset(msgs, 0, sizeof msgs);
+  for (int i = 0; i < BATCH; i++) {
+    iov[i].iov_base = buf + (size_t)i * MAXDGRAM;
+    iov[i].iov_len = MAXDGRAM;
+    msgs[i].msg_hdr.msg_iov = &iov[i];
+    msgs[i].msg_hdr.msg_iovlen = 1;
+  }
+  for (;;) {
+    int n = recvmmsg(self->fd, msgs, BATCH, MSG_WAITFORONE, NULL);
+    if (n > 0) atomic_fetch_add_explicit(&self->count, (uint64_t)n, memory_order_relaxed);
+  }
+  return NULL;
+}
+
+static uint64_t reuseport_total(struct reuseport_thread *t, long threads) {
+  uint64_t sum = 0;
+  for (long i = 0; i < threads; i++) sum += atomic_load_explicit(&t[i].count, memory_order_relaxed);
+  return sum;
+}
+
+static void sleep_ms(long ms) {
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+  while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
+  }
+}
+
+static int cmd_recv_reuseport(int argc, char **argv) {
+  int fam = (int)arg_long(argc, argv, 2);
+  long warmup = arg_long(argc, argv, 4), window = arg_long(argc, argv, 5);
+  long max = arg_long(argc, argv, 6), threads = arg_long(argc, argv, 7);
+  if (threads < 1 || threads > MAX_THREADS) {
+    fprintf(stderr, "udpbench: THREADS must be 1 to %d\n", MAX_THREADS);
+    return 2;
+  }
+  alarm((unsigned)(max / 1000 + 2));
+  static struct reuseport_thread t[MAX_THREADS];
+  int port = 0;
+  for (long i = 0; i < threads; i++) {
+    t[i].fd = reuseport_socket(fam, port, &port);
+    set_timeout(t[i].fd, SO_RCVTIMEO, 50);
+  }
+  for (long i = 0; i < threads; i++) {
+    if (pthread_create(&t[i].thread, NULL, reuseport_receive, &t[i]) != 0) die("pthread_create");
+  }
+  printf("{\"port\":%d}\n", port);
+  fflush(stdout);
+  int64_t deadline = now_ns() + max * 1000000LL;
+  while (reuseport_total(t, threads) == 0) {
+    if (now_ns() > deadline) {
+      printf("{\"error\":\"no traffic before the deadline\"}\n");
+      return 1;
+    }
+    sleep_ms(1);
+  }
+  sleep_ms(warmup);
+  uint64_t n0 = reuseport_total(t, threads);
+  int64_t t0 = now_ns(), c0 = cpu_ns();
+  sleep_ms(window);
+  uint64_t n1 = reuseport_total(t, threads);
+  int64_t t1 = now_ns(), cpu = cpu_ns() - c0;
+  printf("{\"result\":{\"count\":%llu,\"ns\":%lld,\"cpuNs\":%lld,\"perThread\":[",
+         (unsigned long long)(n1 - n0), (long long)(t1 - t0), (long long)cpu);
+  for (long i = 0; i < threads; i++) {
+    printf("%s%llu", i ? "," : "", (unsigned long long)atomic_load(&t[i].count));
+  }
+  printf("]}}\n");
+  fflush(stdout);
+  _exit(0); // the receiving threads never return
 }
 
 // ---- sink: counts datagrams for the send scenario ---------------------------
@@ -478,12 +594,13 @@ int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   signal(SIGPIPE, SIG_IGN);
   if (argc < 2) {
-    fprintf(stderr, "usage: udpbench blast|recv|sink|send|echo-server|echo-client|pingpong ...\n");
+    fprintf(stderr, "usage: udpbench blast|recv|recv-reuseport|sink|send|echo-server|echo-client|pingpong ...\n");
     return 2;
   }
   const char *c = argv[1];
   if (!strcmp(c, "blast")) return cmd_blast(argc, argv);
   if (!strcmp(c, "recv")) return cmd_recv(argc, argv);
+  if (!strcmp(c, "recv-reuseport")) return cmd_recv_reuseport(argc, argv);
   if (!strcmp(c, "sink")) return cmd_sink(argc, argv);
   if (!strcmp(c, "send")) return cmd_send(argc, argv);
   if (!strcmp(c, "echo-server")) return cmd_echo_server(argc, argv);

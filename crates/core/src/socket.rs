@@ -576,12 +576,26 @@ mod platform_options {
     }
 }
 
-#[cfg(all(unix, not(any(target_os = "solaris", target_os = "illumos"))))]
+/// reusePort as libuv sets it: only where the kernel spreads datagrams over
+/// the sockets sharing a port (Linux, DragonFly's `SO_REUSEPORT`, FreeBSD's
+/// `SO_REUSEPORT_LB`). Elsewhere `SO_REUSEPORT` means something else (the
+/// newest socket takes all the traffic), so bind fails with `ENOTSUP`.
+#[cfg(any(target_os = "linux", target_os = "android", target_os = "dragonfly"))]
 fn set_reuse_port(socket: &SockRef<'_>) -> io::Result<()> {
     socket.set_reuse_port(true)
 }
 
-#[cfg(not(all(unix, not(any(target_os = "solaris", target_os = "illumos")))))]
+#[cfg(target_os = "freebsd")]
+fn set_reuse_port(socket: &SockRef<'_>) -> io::Result<()> {
+    socket.set_reuse_port_lb(true)
+}
+
+#[cfg(not(any(
+    target_os = "linux",
+    target_os = "android",
+    target_os = "dragonfly",
+    target_os = "freebsd"
+)))]
 fn set_reuse_port(_socket: &SockRef<'_>) -> io::Result<()> {
     Err(io::Error::from_raw_os_error(libc::ENOTSUP))
 }
@@ -666,6 +680,36 @@ mod tests {
         let first = UdpSocket::bound(Family::V4, "127.0.0.1", 0, flags).unwrap();
         let port = first.local_addr().unwrap().port();
         assert!(UdpSocket::bound(Family::V4, "127.0.0.1", port, flags).is_ok());
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn reuse_port_lets_sockets_share_a_port_only_when_all_set_it() {
+        let reuse_port = BindFlags {
+            reuse_port: true,
+            ..BindFlags::default()
+        };
+        let first = UdpSocket::bound(Family::V6, "::1", 0, reuse_port).unwrap();
+        let port = first.local_addr().unwrap().port();
+        assert!(UdpSocket::bound(Family::V6, "::1", port, reuse_port).is_ok());
+        let err = UdpSocket::bound(Family::V6, "::1", port, BindFlags::default()).unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::EADDRINUSE));
+    }
+
+    #[cfg(not(any(
+        target_os = "linux",
+        target_os = "android",
+        target_os = "dragonfly",
+        target_os = "freebsd"
+    )))]
+    #[test]
+    fn reuse_port_is_refused_where_the_kernel_does_not_balance() {
+        let flags = BindFlags {
+            reuse_port: true,
+            ..BindFlags::default()
+        };
+        let err = UdpSocket::bound(Family::V4, "127.0.0.1", 0, flags).unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::ENOTSUP));
     }
 
     #[test]
