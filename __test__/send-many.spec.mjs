@@ -402,16 +402,29 @@ test('order with send() on a connected socket', async (t) => {
   t.deepEqual(callbacks, ['s1', 'many', 's2']);
 });
 
-test('close() before an unconnected batch went out: no callback, nothing sent (as send() whose lookup is pending)', async (t) => {
+test('close() before an unconnected batch went out: nothing sent (as send() whose lookup is pending), and the callback says so once: ERR_SOCKET_DGRAM_NOT_RUNNING, 0 sent', async (t) => {
   const rx = await bound(t, 'udp4');
   const box = inbox(rx);
   const tx = await bound(t, 'udp4');
-  let called = 0;
-  tx.sendMany([{ data: 'x', port: rx.address().port }], () => called++);
+  const calls = [];
+  tx.sendMany([{ data: 'x', port: rx.address().port }], (err, sent) => calls.push([err?.code, err?.sent, sent]));
   tx.close();
   await sleep(150);
-  t.is(called, 0);
+  t.deepEqual(calls, [['ERR_SOCKET_DGRAM_NOT_RUNNING', 0, 0]]);
   t.is(box.length, 0);
+});
+
+test('an implicit bind that fails drops the batch as node drops queued sends, but its callback still runs once: ERR_SOCKET_DGRAM_NOT_RUNNING, 0 sent', async (t) => {
+  const tx = dgram.createSocket({ type: 'udp4', lookup: (host, options, callback) => process.nextTick(callback, new Error('no lookup for the bind')) });
+  t.teardown(() => tx.close());
+  const errors = [];
+  tx.on('error', (err) => errors.push(err.message));
+  const calls = [];
+  tx.bind(0, 'somewhere.invalid');
+  tx.sendMany([{ data: 'x', port: 9, address: '127.0.0.1' }], (err, sent) => calls.push([err?.code, sent]));
+  await sleep(100);
+  t.deepEqual(errors, ['no lookup for the bind']);
+  t.deepEqual(calls, [['ERR_SOCKET_DGRAM_NOT_RUNNING', 0]]);
 });
 
 /**

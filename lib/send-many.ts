@@ -12,6 +12,7 @@ import {
   ERR_IP_BLOCKED,
   ERR_SOCKET_BAD_PORT,
   ERR_SOCKET_DGRAM_IS_CONNECTED,
+  ERR_SOCKET_DGRAM_NOT_RUNNING,
   exceptionWithHostPort,
 } from './errors';
 import { validatePort, validateString } from './validate';
@@ -177,8 +178,11 @@ function resolveDestinations(
  */
 function transmit(batch: PreparedBatch, target: SendManyTarget, destinations: Map<string | undefined, Destination> | undefined): void {
   const handle = target.handle();
-  // Closed in the meantime: as with send(), no callback.
-  if (!handle) return;
+  // Closed in the meantime: nothing was sent, and the callback says so.
+  if (!handle) {
+    abandonPrepared(batch, target);
+    return;
+  }
   const count = batch.data.length;
   const ips = new Array<string>(count);
   let usable = count;
@@ -231,6 +235,15 @@ function blockDestinations(destinations: Map<string | undefined, Destination>, t
 }
 
 /** The callback, or (without one) an 'error' event for a failure. */
+/**
+ * A batch that will never be sent (the socket closed, or its implicit bind
+ * failed): the callback learns it with ERR_SOCKET_DGRAM_NOT_RUNNING and 0.
+ * Without a callback nothing more is emitted (a failed bind was 'error' already).
+ */
+export function abandonPrepared(batch: PreparedBatch, target: SendManyTarget): void {
+  if (batch.callback) process.nextTick(finish, batch, target, new ERR_SOCKET_DGRAM_NOT_RUNNING(), 0);
+}
+
 function finish(batch: PreparedBatch, target: SendManyTarget, error: Error | undefined, sent: number): void {
   if (error) Object.assign(error, { sent });
   if (batch.callback) batch.callback((error as SendManyError | undefined) ?? null, sent);

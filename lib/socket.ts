@@ -41,7 +41,7 @@ import type { Lookup, LookupCallback } from './lookup';
 import { guessHandleType, FLAG_REUSE_PORT, UV_UDP_IPV6ONLY, UV_UDP_REUSEADDR } from './native';
 import { bindThroughPrimary, isClusterWorker } from './cluster';
 import { readDontFragment, withPathMtu } from './ip-options';
-import { prepareBatch, sendPrepared } from './send-many';
+import { abandonPrepared, prepareBatch, sendPrepared } from './send-many';
 import type { SendManyTarget } from './send-many';
 
 export type SocketType = 'udp4' | 'udp6';
@@ -110,6 +110,8 @@ interface SocketState {
   connectState: ConnectState;
   /** Calls made while binding, run once 'listening' fires. */
   queue: Array<() => void> | undefined;
+  /** Told when the bind fails and the queue is dropped (sendMany's callbacks). */
+  onQueueDropped: Array<() => void> | undefined;
   reuseAddr: boolean | undefined;
   reusePort: boolean | undefined;
   ipv6Only: boolean | undefined;
@@ -179,6 +181,7 @@ export class Socket extends EventEmitter {
       bindState: BindState.Unbound,
       connectState: ConnectState.Disconnected,
       queue: undefined,
+      onQueueDropped: undefined,
       reuseAddr: options?.reuseAddr,
       reusePort: options?.reusePort,
       ipv6Only: options?.ipv6Only,
@@ -638,7 +641,7 @@ const extensions = {
       blocked: (ip) => isBlocked(state.sendBlockList, ip),
     };
     if (state.bindState !== BindState.Bound) {
-      enqueue(this, () => sendPrepared(batch, target));
+      enqueue(this, () => sendPrepared(batch, target), () => abandonPrepared(batch, target));
       return;
     }
     sendPrepared(batch, target);
@@ -835,7 +838,7 @@ function fixBufferList(list: unknown[]): Uint8Array[] | null {
   return fixed;
 }
 
-function enqueue(socket: Socket, call: () => void): void {
+function enqueue(socket: Socket, call: () => void, dropped?: () => void): void {
   const state = socket[kState];
   if (state.queue === undefined) {
     state.queue = [];
@@ -843,6 +846,7 @@ function enqueue(socket: Socket, call: () => void): void {
     socket.once('listening', onListenSuccess);
   }
   state.queue.push(call);
+  if (dropped) (state.onQueueDropped ??= []).push(dropped);
 }
 
 function onListenSuccess(this: Socket): void {
@@ -850,12 +854,18 @@ function onListenSuccess(this: Socket): void {
   const state = this[kState];
   const queue = state.queue as Array<() => void>;
   state.queue = undefined;
+  state.onQueueDropped = undefined;
   for (const call of queue) call();
 }
 
 function onListenError(this: Socket): void {
   this.removeListener('listening', onListenSuccess);
-  this[kState].queue = undefined;
+  const state = this[kState];
+  const dropped = state.onQueueDropped;
+  state.queue = undefined;
+  state.onQueueDropped = undefined;
+  // node drops the queued calls; those that promised a callback still get one.
+  for (const call of dropped ?? []) process.nextTick(call);
 }
 
 /** A send whose caller wants to know how it went. */
