@@ -5,7 +5,8 @@
 // that instance only, to pass the new rules on.
 import type { BlockList } from 'node:net';
 
-type Subscriber = (rules: string[]) => void;
+/** Told the new rules; returns false once it no longer wants them (its socket is gone). */
+type Subscriber = (rules: string[]) => boolean;
 
 /** The methods of BlockList that only read it; every other method may change it. */
 const READERS = new Set(['constructor', 'check', 'toJSON']);
@@ -16,7 +17,7 @@ export function rulesOf(list: BlockList): string[] {
   return [...list.rules];
 }
 
-/** Calls `onChange` with the new rules whenever `list` changes; returns the way to stop. */
+/** Calls `onChange` with the new rules whenever `list` changes, until it returns false; returns the way to stop. */
 export function watchBlockList(list: BlockList, onChange: Subscriber): () => void {
   let set = subscribers.get(list);
   if (!set) {
@@ -41,7 +42,7 @@ function wrapMutators(list: BlockList, set: Set<Subscriber>): void {
       value: function (this: BlockList, ...args: unknown[]): unknown {
         const result = Reflect.apply(original, this, args);
         const rules = rulesOf(list);
-        for (const subscriber of set) subscriber(rules);
+        for (const subscriber of set) if (!subscriber(rules)) set.delete(subscriber);
         return result;
       },
     });

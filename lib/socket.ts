@@ -760,16 +760,18 @@ function deliveryWanted(socket: Socket): number {
 
 /** Hands the list's rules to the native side now and whenever the list changes. */
 function applyReceiveBlockList(socket: Socket, list: BlockList): void {
-  const state = socket[kState];
-  const apply = (rules: string[]): void => {
-    const handle = state.handle;
-    if (!handle) return;
+  // Weakly: a long-lived list shared by many sockets must not keep a dropped one alive.
+  const stateRef = new WeakRef(socket[kState]);
+  const apply = (rules: string[]): boolean => {
+    const state = stateRef.deref();
+    if (!state?.handle) return false;
     // A rule the native side cannot read: check every datagram here, as node does.
-    state.checkBlockListHere = handle.setReceiveBlockList(rules) !== 0;
-    if (state.checkBlockListHere) handle.setReceiveBlockList(null);
+    state.checkBlockListHere = state.handle.setReceiveBlockList(rules) !== 0;
+    if (state.checkBlockListHere) state.handle.setReceiveBlockList(null);
+    return true;
   };
   apply(rulesOf(list));
-  state.unwatchBlockList = watchBlockList(list, apply);
+  socket[kState].unwatchBlockList = watchBlockList(list, apply);
 }
 
 function onReceiveError(socket: Socket, errno: number): void {
