@@ -167,7 +167,7 @@ fn connected_path_mtu(_socket: &SockRef<'_>, _family: Family) -> io::Result<u32>
 }
 
 #[cfg(target_os = "linux")]
-fn set_int_option(
+pub(crate) fn set_int_option(
     fd: std::os::fd::RawFd,
     level: libc::c_int,
     name: libc::c_int,

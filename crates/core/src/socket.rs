@@ -528,21 +528,7 @@ mod platform_options {
         name: libc::c_int,
         on: bool,
     ) -> io::Result<()> {
-        let value = libc::c_int::from(on);
-        // SAFETY: an int option of the length given, on an open socket.
-        let rc = unsafe {
-            libc::setsockopt(
-                socket.as_raw_fd(),
-                level,
-                name,
-                (&value as *const libc::c_int).cast(),
-                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-            )
-        };
-        match rc {
-            0 => Ok(()),
-            _ => Err(io::Error::last_os_error()),
-        }
+        crate::ip_options::set_int_option(socket.as_raw_fd(), level, name, libc::c_int::from(on))
     }
 
     /// `SO_RXQ_OVFL`: received datagrams carry the socket's drop count.
