@@ -825,6 +825,16 @@ mod tests {
         received
     }
 
+    #[cfg(not(target_os = "linux"))]
+    #[test]
+    fn receive_destination_is_refused_where_control_messages_are_not_read() {
+        let socket = loopback(Family::V4);
+        let err = socket.set_receive_destination(true).unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::ENOTSUP));
+    }
+
+    /// Control messages are read on Linux only (the fallback reads none).
+    #[cfg(target_os = "linux")]
     #[test]
     fn received_datagrams_carry_their_destination_when_asked() {
         let socket = loopback(Family::V4);
@@ -862,6 +872,8 @@ mod tests {
         );
     }
 
+    /// Control messages are read on Linux only (the fallback reads none).
+    #[cfg(target_os = "linux")]
     #[test]
     fn the_kernel_drop_count_arrives_with_the_next_datagram() {
         let socket = loopback(Family::V4);
