@@ -246,3 +246,40 @@ test('the additions are not enumerable: for...in over a socket lists what it lis
   for (const extra of ['stats', 'messages', 'pauseReceiving']) t.false(fast.includes(extra), extra);
   t.is(typeof fastdgram.Socket.prototype[Symbol.asyncIterator], 'function');
 });
+
+test.serial("a 'message' listener that throws while a whole batch is delivered loses nothing: every datagram reaches it once, each throw is an uncaught exception", async (t) => {
+  const { runNode } = await import('./helpers/parity.mjs');
+  const code = `
+    const dgram = require(${JSON.stringify(createRequire(import.meta.url).resolve('..'))});
+    const receiver = dgram.createSocket({ type: 'udp4', recvBufferSize: 1 << 20 });
+    const sender = dgram.createSocket('udp4');
+    let uncaught = 0;
+    const seen = [];
+    process.on('uncaughtException', () => { uncaught++; });
+    // Batches only at first: the native side then calls once per batch; the
+    // first batch adds a throwing 'message' listener, so a later batch is
+    // delivered whole to it.
+    receiver.once('messages', () => {
+      receiver.on('message', (msg) => { seen.push(Number(String(msg))); throw new Error('listener'); });
+    });
+    receiver.on('messages', () => {});
+    receiver.bind(0, '127.0.0.1', () => {
+      const port = receiver.address().port;
+      sender.send('0', port, '127.0.0.1', () => {
+        setTimeout(() => {
+          for (let i = 1; i <= 200; i++) sender.send(String(i), port, '127.0.0.1');
+        }, 50);
+      });
+    });
+    setTimeout(() => {
+      console.log(JSON.stringify({ seen, uncaught }));
+      receiver.close();
+      sender.close();
+    }, 1500);
+  `;
+  const run = await runNode(code, { timeout: 8000 });
+  t.is(run.exitCode, 0, run.stderr);
+  const [{ seen, uncaught }] = run.lines;
+  t.deepEqual(seen, Array.from({ length: 200 }, (_, i) => i + 1), 'datagrams 1..200, each once, in order');
+  t.true(uncaught >= 1 && uncaught <= 200, `uncaught exceptions reported (${uncaught})`);
+});

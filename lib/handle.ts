@@ -850,7 +850,19 @@ class CurrentBatch {
       this.emitNext(handle);
       return;
     }
-    while (this.nextIndex * META_WORDS < this.meta.length && handle.accepting) this.emitNext(handle);
+    // A listener that throws must not lose the rest of the batch: they are
+    // delivered, then the first error is thrown (an uncaught exception, as in node).
+    let failed = false;
+    let failure: unknown;
+    while (this.nextIndex * META_WORDS < this.meta.length && handle.accepting) {
+      try {
+        this.emitNext(handle);
+      } catch (err) {
+        if (!failed) failure = err;
+        failed = true;
+      }
+    }
+    if (failed) throw failure;
   }
 
   private emitNext(handle: UdpHandle): void {
