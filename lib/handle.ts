@@ -274,10 +274,20 @@ export class UdpHandle {
     if (this.closed) return;
     if (kind === KIND_BATCH) {
       // The I/O thread's batches come whole: one call per datagram unless per batch.
+      // As the per-datagram path: a listener that throws does not lose the
+      // rest of the batch; the first error is thrown after it.
+      let failed = false;
+      let failure: unknown;
       for (let index = 0; index < a; index++) {
-        this.onDatagram(index, 0, index === 0 ? data : undefined, a, addresses);
+        try {
+          this.onDatagram(index, 0, index === 0 ? data : undefined, a, addresses);
+        } catch (err) {
+          if (!failed) failure = err;
+          failed = true;
+        }
         if (this.batch?.wholeAtOnce) break;
       }
+      if (failed) throw failure;
     } else if (kind === KIND_RECEIVE_ERROR) {
       this.onDatagram(0, a);
     } else if (kind === KIND_SEND_DONE) {

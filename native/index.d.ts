@@ -90,10 +90,7 @@ export declare class NativeUdp {
    * per-datagram delivery (the default).
    */
   setPerBatch(perBatch: boolean): void
-  /**
-   * Stops or resumes reading from the kernel (the JavaScript-thread
-   * receiver; the I/O-thread one is bounded by its credits instead).
-   */
+  /** Stops or resumes reading from the kernel. */
   setPaused(paused: boolean): number
   /**
    * Drops datagrams from sources matching `rules` (as `net.BlockList`'s

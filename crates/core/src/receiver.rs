@@ -2,7 +2,7 @@
 //! whole batches to a sink and pausing while the consumer is behind.
 
 use std::io;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
@@ -44,6 +44,8 @@ impl Default for ReceiverLimits {
 struct Credits {
     in_flight: AtomicUsize,
     limit: usize,
+    /// The consumer asked for no more events for now (see `Receiver::set_paused`).
+    paused: AtomicBool,
     freed: Notify,
 }
 
@@ -62,6 +64,16 @@ impl Drop for Credit {
 }
 
 impl Credits {
+    async fn resumed(&self) {
+        loop {
+            let freed = self.freed.notified();
+            if !self.paused.load(Ordering::Acquire) {
+                return;
+            }
+            freed.await;
+        }
+    }
+
     async fn acquire(self: &Arc<Self>) -> Credit {
         loop {
             let freed = self.freed.notified();
@@ -89,6 +101,7 @@ impl Credits {
 pub struct Receiver {
     task: JoinHandle<()>,
     stopped: mpsc::Receiver<()>,
+    credits: Arc<Credits>,
 }
 
 /// Owned by the task; dropping it (when the task ends or is aborted) lets go
@@ -117,6 +130,7 @@ impl Receiver {
         let credits = Arc::new(Credits {
             in_flight: AtomicUsize::new(0),
             limit: limits.max_events_in_flight.max(1),
+            paused: AtomicBool::new(false),
             freed: Notify::new(),
         });
         let (stopped_tx, stopped) = mpsc::channel();
@@ -124,8 +138,21 @@ impl Receiver {
             socket: Some(socket),
             stopped: stopped_tx,
         };
-        let task = runtime()?.spawn(receive_loop(guard, credits, sink));
-        Ok(Receiver { task, stopped })
+        let task = runtime()?.spawn(receive_loop(guard, credits.clone(), sink));
+        Ok(Receiver {
+            task,
+            stopped,
+            credits,
+        })
+    }
+
+    /// Stops reading after the event in progress (the kernel's receive
+    /// buffer, then the kernel, absorb what arrives) until called with `false`.
+    pub fn set_paused(&self, paused: bool) {
+        self.credits.paused.store(paused, Ordering::Release);
+        if !paused {
+            self.credits.freed.notify_one();
+        }
     }
 
     /// Stops the task and waits (briefly) until it has let go of the socket,
@@ -145,7 +172,7 @@ where
     };
     loop {
         let credit = credits.acquire().await;
-        let event = match next_batch(socket).await {
+        let event = match next_batch(socket, &credits).await {
             Ok(batch) => ReceiverEvent::Batch(batch),
             Err(err) => ReceiverEvent::Error(err),
         };
@@ -155,11 +182,17 @@ where
     }
 }
 
-/// Waits until the socket is readable (or has a pending error) and drains it.
-async fn next_batch(socket: &UdpSocket) -> io::Result<Batch> {
+/// Waits until the socket is readable (or has a pending error) and drains
+/// it, unless the consumer paused reading meanwhile.
+async fn next_batch(socket: &UdpSocket, credits: &Credits) -> io::Result<Batch> {
     let reactor = socket.reactor(Interest::READABLE | Interest::WRITABLE)?;
     loop {
         let mut ready = reactor.ready(Interest::READABLE | Interest::ERROR).await?;
+        if credits.paused.load(Ordering::Acquire) {
+            // Readiness stays set: read once resumed.
+            credits.resumed().await;
+            continue;
+        }
         match ready.try_io(|_| socket.try_receive_batch()) {
             // Every datagram came from a blocked source: wait for more.
             Ok(Ok(batch)) if batch.is_empty() => continue,
@@ -254,6 +287,48 @@ mod tests {
             held.lock().unwrap().len(),
             2,
             "one more batch after one release"
+        );
+        receiver.stop();
+    }
+
+    #[test]
+    fn a_paused_receiver_reads_nothing_until_resumed() {
+        let (socket, sender, port) = bound_pair();
+        let received = Arc::new(Mutex::new(0usize));
+        let counted = received.clone();
+        let receiver = Receiver::start(socket, ReceiverLimits::default(), move |event, _| {
+            if let ReceiverEvent::Batch(batch) = event {
+                *counted.lock().unwrap() += batch.len();
+            }
+            true
+        })
+        .unwrap();
+        receiver.set_paused(true);
+        // A batch may have been in progress when the pause came: let it end.
+        std::thread::sleep(Duration::from_millis(50));
+        let before = *received.lock().unwrap();
+        for i in 0..100u32 {
+            sender
+                .send_to(&i.to_be_bytes(), ("127.0.0.1", port))
+                .unwrap();
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        assert_eq!(
+            *received.lock().unwrap(),
+            before,
+            "nothing read while paused"
+        );
+        receiver.set_paused(false);
+        for _ in 0..100 {
+            if *received.lock().unwrap() >= before + 100 {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(
+            *received.lock().unwrap(),
+            before + 100,
+            "all read once resumed"
         );
         receiver.stop();
     }

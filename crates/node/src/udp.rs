@@ -576,13 +576,16 @@ impl NativeUdp {
         }
     }
 
-    /// Stops or resumes reading from the kernel (the JavaScript-thread
-    /// receiver; the I/O-thread one is bounded by its credits instead).
+    /// Stops or resumes reading from the kernel.
     #[napi]
     pub fn set_paused(&self, paused: bool) -> i32 {
         match &self.receiving {
             Some(Receiving::Poll(poll)) => status(poll.set_paused(paused)),
-            _ => 0,
+            Some(Receiving::Thread(receiver)) => {
+                receiver.set_paused(paused);
+                0
+            }
+            None => 0,
         }
     }
 
