@@ -2,7 +2,7 @@
 // by bench/run.mjs. Usage:
 //   node bench/child.mjs SCENARIO MODULE FAMILY SIZE JSON_OPTIONS
 // SCENARIO is recv | send | echo | pingpong | reuseport | sendmany |
-// batchrecv | probe, MODULE is node (node:dgram) or fast (fastdgram, this
+// batchrecv | batchecho | probe, MODULE is node (node:dgram) or fast (fastdgram, this
 // repository). Every line written on stdout is one JSON object: {"port":N}
 // when a socket is ready, {"mark":"start"|"end"} around the send window,
 // {"result":{...}} at the end, {"error":"..."} on failure.
@@ -157,6 +157,22 @@ function echo() {
   sock.on('message', (msg, rinfo) => {
     echoed++;
     sock.send(msg, rinfo.port, rinfo.address);
+  });
+  sock.on('error', fail);
+  sock.bind(0, loopback, () => out({ port: sock.address().port }));
+  process.stdin.resume();
+  process.stdin.on('end', () => finish({ echoed, maxRssKiB: vmHWMKiB() }));
+}
+
+// batchecho: echo with fastdgram's batch APIs: each 'messages' batch goes
+// back with one sendMany (one sendmmsg).
+function batchecho() {
+  const sock = dgram.createSocket(type);
+  if (typeof sock.sendMany !== 'function') fail('not available: socket.sendMany is not a function');
+  let echoed = 0;
+  sock.on('messages', (batch) => {
+    echoed += batch.length;
+    sock.sendMany(batch.map(({ msg, rinfo }) => ({ data: msg, port: rinfo.port, address: rinfo.address })));
   });
   sock.on('error', fail);
   sock.bind(0, loopback, () => out({ port: sock.address().port }));
@@ -361,7 +377,7 @@ function batchrecv() {
   sock.bind(0, loopback, () => out({ port: sock.address().port }));
 }
 
-const scenarios = { recv, send, echo, pingpong, reuseport, probe, sendmany, batchrecv };
+const scenarios = { recv, send, echo, pingpong, reuseport, probe, sendmany, batchrecv, batchecho };
 if (!scenarios[scenario]) fail(`unknown scenario ${scenario}`);
 try {
   Promise.resolve(scenarios[scenario]()).catch((err) => fail(err && err.stack ? err.stack : err));

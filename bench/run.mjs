@@ -23,20 +23,20 @@ const childScript = path.join(here, 'child.mjs');
 // The first four compare node:dgram, fastdgram and C; the others measure
 // what only fastdgram has (its "Beyond node:dgram" features) against C.
 const BASE_SCENARIOS = ['recv', 'send', 'echo', 'pingpong'];
-const SCENARIOS = [...BASE_SCENARIOS, 'reuseport', 'sendmany', 'batchrecv'];
+const SCENARIOS = [...BASE_SCENARIOS, 'reuseport', 'sendmany', 'batchrecv', 'batchecho'];
 const MODULE_LABEL = { node: 'node:dgram', fast: 'fastdgram', c: 'C limit' };
 // reuseport's fastdgram variants: 'fast:<N>w' = N worker threads
 const workersOf = (variant) => Number(/^fast:(\d+)w$/.exec(variant)?.[1] ?? 0);
 const workersLabel = (n) => `${n} worker${n === 1 ? '' : 's'}`;
 const variantLabel = (v) => MODULE_LABEL[v] ?? `fastdgram, ${workersLabel(workersOf(v))}`;
 // What each batch API's availability is checked by (in a child: --node may differ).
-const BATCH_API = { sendmany: 'sendMany', batchrecv: 'messages' };
+const BATCH_API = { sendmany: 'sendMany', batchrecv: 'messages', batchecho: 'sendMany' };
 
 const HELP = `Usage: npm run bench -- [options]
 
   --quick               smoke run (~30 s): 1 repetition, short windows
   --reps N              repetitions per measurement (default 3; --quick: 1)
-  --scenarios LIST      recv,send,echo,pingpong,memory,reuseport,sendmany,batchrecv
+  --scenarios LIST      recv,send,echo,pingpong,memory,reuseport,sendmany,batchrecv,batchecho
                         (default all; memory comes from recv)
   --sizes LIST          datagram sizes in bytes (default 64,1400)
   --families LIST       4,6 (default both)
@@ -320,7 +320,7 @@ function variants(scenario) {
   if (BASE_SCENARIOS.includes(scenario)) return opts.c ? ['node', 'fast', 'c'] : ['node', 'fast'];
   if (scenario === 'reuseport') return [...opts.workers.map((w) => `fast:${w}w`), ...(opts.c ? ['c'] : [])];
   if (unavailableApis[scenario]) return [];
-  const cFrom = scenario === 'sendmany' ? 'send' : 'recv';
+  const cFrom = { sendmany: 'send', batchecho: 'echo' }[scenario] ?? 'recv';
   return opts.c && !opts.scenarios.includes(cFrom) ? ['fast', 'c'] : ['fast'];
 }
 
@@ -408,11 +408,13 @@ async function measureSend(mod, family, size, scenario = 'send') {
   }
 }
 
-async function measureEcho(mod, family, size) {
+// echo, and batchecho (fastdgram's 'messages' + sendMany) whose C limit is echo's.
+async function measureEcho(mod, family, size, scenario = 'echo') {
   const timeoutMs = budget() + opts.drain;
   const srv = mod === 'c'
     ? start('echo/C', cBinary, ['echo-server', family, timeoutMs].map(String), timeoutMs)
-    : subject('echo', mod, family, size, {}, timeoutMs);
+    : subject(scenario, mod, family, size, {}, timeoutMs);
+  const key = mod === 'c' ? 'echo' : scenario;
   let cli;
   try {
     const { port } = await srv.next('port');
@@ -421,8 +423,8 @@ async function measureEcho(mod, family, size) {
     const { result: r } = await cli.next('result');
     if (r.offered <= 0) throw new Error('no load offered');
     return {
-      'echo.rate': (r.echoed / r.ns) * 1e9,
-      'echo.loss': 100 * (1 - r.echoed / r.offered),
+      [`${key}.rate`]: (r.echoed / r.ns) * 1e9,
+      [`${key}.loss`]: 100 * (1 - r.echoed / r.offered),
       _detail: { offered: r.offered, echoed: r.echoed },
     };
   } finally {
@@ -453,6 +455,7 @@ const MEASURE = {
   reuseport: measureReuseport,
   sendmany: (mod, family, size) => measureSend(mod, family, size, 'sendmany'),
   batchrecv: (mod, family, size) => measureRecv(mod, family, size, 'batchrecv'),
+  batchecho: (mod, family, size) => measureEcho(mod, family, size, 'batchecho'),
 };
 
 // Which of the batch APIs (built on other branches) this fastdgram has: the
@@ -491,6 +494,9 @@ const EXTRA_METRICS = [
   { key: 'sendmany.cpu', scenario: 'sendmany', title: 'sendMany: sender CPU per datagram', unit: 'µs', better: 'lower', cFrom: 'send.cpu' },
   { key: 'batchrecv.rate', scenario: 'batchrecv', title: "batch receive ('messages'): datagrams delivered to JS", unit: 'dgram/s', better: 'higher', cFrom: 'recv.rate', target: { min: 0.9, text: 'fastdgram ≥ 90 % of C' } },
   { key: 'batchrecv.cpu', scenario: 'batchrecv', title: "batch receive ('messages'): CPU per datagram", unit: 'µs', better: 'lower', cFrom: 'recv.cpu' },
+  // nodeFrom: node:dgram's figure for the same traffic, when that scenario ran too.
+  { key: 'batchecho.rate', scenario: 'batchecho', title: "echo with 'messages' + sendMany: datagrams/s echoed", unit: 'dgram/s', better: 'higher', cFrom: 'echo.rate', nodeFrom: 'echo.rate' },
+  { key: 'batchecho.loss', scenario: 'batchecho', title: "echo with 'messages' + sendMany: loss", unit: '%', better: 'lower', cFrom: 'echo.loss', noRatioC: true },
 ];
 const ALL_METRICS = [...METRICS, ...EXTRA_METRICS];
 
@@ -561,10 +567,12 @@ function summarizeExtras(samples) {
       for (const variant of variants) {
         const values = samples.filter((s) => at(s) && s.scenario === m.scenario && s.mod === variant && s.metrics[m.key] !== undefined).map((s) => s.metrics[m.key]);
         const fast = median(values);
-        const vsC = ratio(fast, c);
+        const vsC = m.noRatioC ? null : ratio(fast, c);
         let target = null;
         if (m.target && vsC !== null) target = { text: m.target.text, met: vsC >= m.target.min };
-        rows.push({ scenario: m.scenario, metric: m.key, title: m.title, unit: m.unit, better: m.better, family, size, variant, workers: workersOf(variant) || null, unavailable: null, median: { fast, c }, samples: { fast: values, c: cValues }, fastOverC: vsC, target });
+        const node = m.nodeFrom ? median(samples.filter((s) => at(s) && s.mod === 'node' && s.metrics[m.nodeFrom] !== undefined).map((s) => s.metrics[m.nodeFrom])) : null;
+        const overNode = node === null ? null : ratio(fast, node);
+        rows.push({ scenario: m.scenario, metric: m.key, title: m.title, unit: m.unit, better: m.better, family, size, variant, workers: workersOf(variant) || null, unavailable: null, median: { fast, c, node }, samples: { fast: values, c: cValues }, fastOverC: vsC, overNode, target });
       }
       // reuseport: how the rate scales with the workers
       const mine = rows.filter((r) => r.metric === m.key && r.family === family && r.size === size && r.workers);
@@ -582,6 +590,7 @@ function extraDescriptions() {
     reuseport: `reuseport: ${opts.workers.map(workersLabel).join(' vs ')}, each a worker_thread with its own reusePort socket on one port, counting 'message'; the blaster sends from ${opts.sources} source ports; C limit = recvmmsg in ${Math.max(...opts.workers)} threads, one SO_REUSEPORT socket each, under the same blaster.`,
     sendmany: `sendMany: 64 messages ({ data, port, address }) per call, ≤ ${opts.manyInflight} calls in flight, to the C sink; C limit = the sendmmsg sender.`,
     batchrecv: "batch receive: a 'messages' listener only (no 'message'), under the recv blaster; C limit = the recvmmsg receiver.",
+    batchecho: `echo with the batch APIs: each 'messages' batch sent back with one sendMany, under the echo client's ${opts.echoRate.toLocaleString('en-US')} dgram/s; C limit = the recvmmsg/sendmmsg echo server.`,
   };
   return opts.scenarios.filter((x) => text[x]).map((x) => text[x]);
 }
@@ -594,6 +603,7 @@ function markdownExtras(rows, header) {
     const title = r.workers ? `${r.title}, ${workersLabel(r.workers)}` : r.title;
     const notes = [];
     if (r.unavailable) notes.push(r.unavailable);
+    if (r.overNode != null) notes.push(`${fmtRatio(r.overNode)} node:dgram's 'message' + send() echo in this run`);
     if (r.overFirst) notes.push(`${workersLabel(r.workers)} / ${workersLabel(r.overFirst.workers)}: ${fmtRatio(r.overFirst.ratio)}`);
     if (r.target) notes.push(`${r.target.text}: ${r.target.met ? 'met' : 'not met'}`);
     const size = r.unavailable ? r.sizes.map(sizeLabel).join(', ') : sizeLabel(r.size);
