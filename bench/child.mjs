@@ -131,23 +131,31 @@ function send() {
     }
   }
 
+  sendWindow(() => completed, (window) => {
+    stopped = true;
+    const result = { ...window, errors, firstError };
+    if (inflight === 0) finish(result);
+    onDrained = () => finish(result);
+  });
+  pump();
+}
+
+// After the warm-up, marks the send window on stdout and measures it: how
+// far `completed()` advanced, in how long, with how much CPU.
+function sendWindow(completed, onEnd) {
   setTimeout(() => {
     out({ mark: 'start' });
-    const c0 = completed;
+    const c0 = completed();
     const cpu0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     setTimeout(() => {
-      const n = completed - c0;
+      const count = completed() - c0;
       const cpu = process.cpuUsage(cpu0);
       const ns = Number(process.hrtime.bigint() - t0);
-      stopped = true;
       out({ mark: 'end' });
-      const result = { count: n, ns, cpuNs: cpuNs(cpu), errors, firstError };
-      if (inflight === 0) finish(result);
-      onDrained = () => finish(result);
+      onEnd({ count, ns, cpuNs: cpuNs(cpu) });
     }, opts.windowMs);
   }, opts.warmupMs);
-  pump();
 }
 
 // echo: send every datagram back to its sender until stdin closes.
@@ -328,22 +336,12 @@ function sendmany() {
       sock.sendMany(batch, onSent);
     }
   }
-  setTimeout(() => {
-    out({ mark: 'start' });
-    const c0 = completed;
-    const cpu0 = process.cpuUsage();
-    const t0 = process.hrtime.bigint();
-    setTimeout(() => {
-      const n = completed - c0;
-      const cpu = process.cpuUsage(cpu0);
-      const ns = Number(process.hrtime.bigint() - t0);
-      stopped = true;
-      out({ mark: 'end' });
-      const result = { count: n, ns, cpuNs: cpuNs(cpu), errors, firstError };
-      if (inflight === 0) finish(result);
-      onDrained = () => finish(result);
-    }, opts.windowMs);
-  }, opts.warmupMs);
+  sendWindow(() => completed, (window) => {
+    stopped = true;
+    const result = { ...window, errors, firstError };
+    if (inflight === 0) finish(result);
+    onDrained = () => finish(result);
+  });
   pump();
 }
 

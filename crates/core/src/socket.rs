@@ -277,7 +277,7 @@ impl UdpSocket {
         while results.len() < datagrams.len() {
             match send_batch::send_some(&self.socket, &datagrams[results.len()..]) {
                 Ok(sent) => {
-                    sent.iter().for_each(|&bytes| self.stats.note_sent(bytes));
+                    self.stats.note_sent_many(sent.len(), sent.iter().sum());
                     results.extend(sent.into_iter().map(Ok));
                 }
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => break,

@@ -52,7 +52,12 @@ impl SocketStats {
     }
 
     pub(crate) fn note_sent(&self, bytes: usize) {
-        add(&self.sent_datagrams, 1);
+        self.note_sent_many(1, bytes);
+    }
+
+    /// One update for a whole batch sent in one call.
+    pub(crate) fn note_sent_many(&self, datagrams: usize, bytes: usize) {
+        add(&self.sent_datagrams, datagrams as u64);
         add(&self.sent_bytes, bytes as u64);
     }
 
