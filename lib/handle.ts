@@ -118,6 +118,7 @@ export class UdpHandle {
   /** The native side calls once per batch (only batches wanted). */
   private nativePerBatch = false;
   private paused = false;
+  private onEvent: ((kind: number, a: number, b: number, data?: Buffer, addresses?: string) => void) | undefined;
   /** Path-MTU discovery on every native socket this handle gets (ip-options.ts). */
   dontFragment = false;
   private native: NativeUdp | null = null;
@@ -233,7 +234,7 @@ export class UdpHandle {
     const native = this.native as NativeUdp;
     const err = native.startReceiving(
       (index, errno, data, count, addresses) => this.onDatagram(index, errno, data, count, addresses),
-      (kind, a, b, data, addresses) => this.onNativeEvent(kind, a, b, data, addresses),
+      this.eventListener(),
     );
     if (err) return err;
     if (this.nativePerBatch) native.setPerBatch(true);
@@ -400,7 +401,7 @@ export class UdpHandle {
     // One group: the native queue sends nothing of it after a failure.
     const group = this.nextSendId;
     for (let i = results.length; i < count; i++) {
-      const request: SendRequest = { oncomplete: (errno) => waiting.complete(i, errno) };
+      const request: WaitingDatagram = { oncomplete: completeWaitingDatagram, waiting, index: i };
       const err = this.sendLater(native, request, batch.data[i], batch.ports[i], batch.ips[i] || undefined, batch.froms?.[i], group);
       if (err) {
         waiting.refuse(i, err);
@@ -420,12 +421,16 @@ export class UdpHandle {
 
   private sendLater(native: NativeUdp, request: SendRequest, data: Uint8Array, port: number, ip: string | undefined, from?: string, group?: number): number {
     const id = this.nextSendId++;
-    const onEvent = (kind: number, a: number, b: number, data?: Buffer, addresses?: string): void => this.onNativeEvent(kind, a, b, data, addresses);
-    const err = native.sendLater(asBuffer(data), port, ip, id, onEvent, from, group);
+    const err = native.sendLater(asBuffer(data), port, ip, id, this.eventListener(), from, group);
     if (err < 0) return err;
     (this.pendingSends ??= new Map()).set(id, { request, size: data.byteLength });
     this.sendQueueSize += data.byteLength;
     return 0;
+  }
+
+  /** The native side's event callback, made once per handle on first need. */
+  private eventListener(): (kind: number, a: number, b: number, data?: Buffer, addresses?: string) => void {
+    return (this.onEvent ??= (kind, a, b, data, addresses) => this.onNativeEvent(kind, a, b, data, addresses));
   }
 
   private completeSend(id: number, result: number): void {
@@ -671,6 +676,16 @@ export class UdpHandle {
  * its own; the batch is done when all have, having sent those before the
  * first that failed.
  */
+/** One datagram of a sendMany batch that waits for the socket (a shared completion, no closure). */
+interface WaitingDatagram extends SendRequest {
+  waiting: WaitingBatch;
+  index: number;
+}
+
+function completeWaitingDatagram(this: WaitingDatagram, errno: number): void {
+  this.waiting.complete(this.index, errno);
+}
+
 class WaitingBatch {
   private outstanding = 0;
   private started = false;
