@@ -103,6 +103,8 @@ export interface OutgoingBatch {
 /** How a batch ended: how many went out before the first failure, and its errno (0: none failed). */
 export type BatchDone = (sent: number, errno: number) => void;
 
+const NO_RECEIVE_SETTINGS: ReceiveSettings = { blockListRules: null, receiveDestination: false };
+
 export class UdpHandle {
   readonly family: 4 | 6;
   lookup: BoundLookup;
@@ -114,7 +116,8 @@ export class UdpHandle {
   onbatch: ((owner: any, messages: ReceivedMessage[]) => void) | null = null;
   /** Asked at each batch: DELIVER_MESSAGES and/or DELIVER_BATCHES. */
   delivery: ((owner: any) => number) | null = null;
-  receiveSettings: ReceiveSettings = { blockListRules: null, receiveDestination: false };
+  /** Made only for sockets that use them: thousands of sockets pay nothing. */
+  private receiveSettings: ReceiveSettings | undefined;
   /** The native side calls once per batch (only batches wanted). */
   private nativePerBatch = false;
   private paused = false;
@@ -197,7 +200,7 @@ export class UdpHandle {
   private configure(native: NativeUdp): number {
     const err = this.dontFragment ? native.setDontFragment() : 0;
     if (err) return err;
-    const { blockListRules, receiveDestination } = this.receiveSettings;
+    const { blockListRules, receiveDestination } = this.receiveSettings ?? NO_RECEIVE_SETTINGS;
     if (blockListRules) {
       const err = native.setReceiveBlockList(blockListRules);
       if (err) return err;
@@ -207,8 +210,13 @@ export class UdpHandle {
 
   /** Drops datagrams from these sources natively from now on (null: none). */
   setReceiveBlockList(rules: string[] | null): number {
-    this.receiveSettings.blockListRules = rules;
+    (this.receiveSettings ??= { ...NO_RECEIVE_SETTINGS }).blockListRules = rules;
     return this.native ? this.native.setReceiveBlockList(rules) : 0;
+  }
+
+  /** rinfo.localAddress on every datagram; applied when the native socket is made. */
+  receiveDestination(): void {
+    (this.receiveSettings ??= { ...NO_RECEIVE_SETTINGS }).receiveDestination = true;
   }
 
   /** Stops or resumes reading from the kernel (a consumer that is behind). */

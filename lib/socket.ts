@@ -171,7 +171,7 @@ export class Socket extends EventEmitter {
       if (options.recvDestination !== undefined) validateBoolean(options.recvDestination, 'options.recvDestination');
     }
     const handle = newHandle(type, lookup);
-    handle.receiveSettings.receiveDestination = options?.recvDestination === true;
+    if (options?.recvDestination === true) handle.receiveDestination();
     if (options) handle.dontFragment = readDontFragment(options.dontFragment);
     this.type = type as SocketType;
     if (typeof listener === 'function') this.on('message', listener);
