@@ -39,3 +39,9 @@ test('destination address: the recvDestination example answers from the address 
   t.truthy(example);
   t.is(await run(example), '127.0.0.1 sent "question" to 127.0.0.1\nanswer from 127.0.0.1\n');
 });
+
+test('receive block lists: the example drops the blocked source natively and counts it', async (t) => {
+  const [example] = await blocksUnder('### Receive block lists, natively');
+  t.truthy(example);
+  t.is(await run(example), 'allowed from 127.0.0.1\nblocked natively: 1\n');
+});
