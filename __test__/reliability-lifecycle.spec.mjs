@@ -73,8 +73,15 @@ test.serial(`item 3: ${countLabel(DROPPED, 10_000, 'sockets dropped without clos
   t.true(r.result.allReceived, `dropped bound sockets received ${r.result.receivedByDropped} of 200 datagrams after GC`);
 });
 
-test.serial(`item 3: ${countLabel(WORKER_ROUNDS, 1_700, 'worker_threads rounds')} (${fmt(socketLifecycles(WORKER_ROUNDS))} socket lifecycles; closed, left unclosed, and terminated while flooding; two workers at once every other round): every worker ends, descriptors and threads back to the start, RSS within 32 MiB`, async (t) => {
-  t.timeout(WORKER_ROUNDS * 2_000 + 60_000);
+test.serial(`item 3: ${countLabel(WORKER_ROUNDS, 1_700, 'worker_threads rounds')} (${fmt(socketLifecycles(WORKER_ROUNDS))} socket lifecycles; closed, left unclosed, and terminated while flooding; two workers at once every other round): every worker ends, descriptors and threads back to the start, RSS within node:dgram's growth + 16 MiB`, async (t) => {
+  t.timeout(WORKER_ROUNDS * 4_000 + 60_000);
+  // Worker churn grows Node.js's own RSS, with or without fastdgram, and more
+  // so under Node.js 24 (node:dgram, same fixture: +20.8 MiB after 60 rounds,
+  // +30.8 MiB after 180; fastdgram +28.6 and +40.2: the same slope, a fixed
+  // offset of 8-10 MiB, which per-thread receive slots freed into malloc's
+  // arenas account for). So the bound is node:dgram's growth in the same run
+  // plus 16 MiB: a leak per worker would exceed it as the rounds grow.
+  const { result: node } = await lifecycle(t, 'node:dgram', 'workers', WORKER_ROUNDS, WORKER_ROUNDS * 2_000 + 30_000);
   const r = await lifecycle(t, 'fastdgram', 'workers', WORKER_ROUNDS, WORKER_ROUNDS * 2_000 + 30_000);
   if (!r.result || r.result.watchdog) return;
   const { start, end, outcomes, problems } = r.result;
@@ -87,7 +94,9 @@ test.serial(`item 3: ${countLabel(WORKER_ROUNDS, 1_700, 'worker_threads rounds')
   }
   t.is(end.fds, start.fds, 'open descriptors after the workers');
   t.is(end.threads, start.threads, 'threads after the workers');
-  t.true(g.rss <= 32 * MiB, `RSS grew by ${mib(g.rss)} (bound 32 MiB)`);
+  const nodeGrowth = node && !node.watchdog ? growth(node.start, node.end).rss : 16 * MiB;
+  t.log(`node:dgram for reference: ${node?.ms} ms; RSS +${mib(nodeGrowth)}`);
+  t.true(g.rss <= nodeGrowth + 16 * MiB, `RSS grew by ${mib(g.rss)} (bound: node:dgram's ${mib(nodeGrowth)} + 16 MiB)`);
 });
 
 for (const [mode, what] of [

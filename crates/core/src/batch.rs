@@ -150,7 +150,7 @@ impl BatchView<'_> {
 /// thread. Allocated on first use; the pages a small datagram never touches
 /// stay unbacked.
 struct Scratch {
-    slots: Vec<u8>,
+    slots: Slots,
     lens: [u32; BATCH_CAPACITY],
     sources: [SocketAddr; BATCH_CAPACITY],
     locals: [Option<IpAddr>; BATCH_CAPACITY],
@@ -164,7 +164,7 @@ struct Scratch {
 impl Scratch {
     fn new() -> Box<Scratch> {
         let mut scratch = Box::new(Scratch {
-            slots: vec![0; BATCH_CAPACITY * SLOT_SIZE],
+            slots: Slots::new(BATCH_CAPACITY * SLOT_SIZE),
             lens: [0; BATCH_CAPACITY],
             sources: [SocketAddr::from(([0, 0, 0, 0], 0)); BATCH_CAPACITY],
             locals: [None; BATCH_CAPACITY],
@@ -192,6 +192,65 @@ impl Scratch {
             count += 1;
         }
         self.kept_count = count;
+    }
+}
+
+/// The receive slots' memory, mapped straight from the kernel rather than
+/// taken from malloc: pages a datagram never touched cost nothing, and when
+/// a thread (a worker, say) ends they go back to the kernel at once. A 4 MiB
+/// malloc block freed by one thread raises glibc's mmap threshold, so the
+/// next thread's block came from a malloc arena, zeroed page by page, and
+/// stayed resident after that thread ended (8-10 MiB more RSS under worker
+/// churn, reliability-lifecycle's workers test).
+struct Slots {
+    memory: std::ptr::NonNull<u8>,
+    len: usize,
+}
+
+impl Slots {
+    fn new(len: usize) -> Slots {
+        // SAFETY: an anonymous private mapping of `len` bytes, owned by this value.
+        let memory = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        match std::ptr::NonNull::new(memory.cast::<u8>()) {
+            Some(memory) if memory.as_ptr() as *mut libc::c_void != libc::MAP_FAILED => {
+                Slots { memory, len }
+            }
+            _ => std::alloc::handle_alloc_error(
+                std::alloc::Layout::from_size_align(len, 4096)
+                    .unwrap_or(std::alloc::Layout::new::<u8>()),
+            ),
+        }
+    }
+}
+
+impl std::ops::Deref for Slots {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        // SAFETY: the mapping is `len` readable bytes (zero until written) for as long as self lives.
+        unsafe { std::slice::from_raw_parts(self.memory.as_ptr(), self.len) }
+    }
+}
+
+impl std::ops::DerefMut for Slots {
+    fn deref_mut(&mut self) -> &mut [u8] {
+        // SAFETY: as in deref, and &mut self makes this the only reference.
+        unsafe { std::slice::from_raw_parts_mut(self.memory.as_ptr(), self.len) }
+    }
+}
+
+impl Drop for Slots {
+    fn drop(&mut self) {
+        // SAFETY: the mapping made in new, unmapped once.
+        unsafe { libc::munmap(self.memory.as_ptr().cast(), self.len) };
     }
 }
 
