@@ -160,28 +160,32 @@ function sendWindow(completed, onEnd) {
 
 // echo: send every datagram back to its sender until stdin closes.
 function echo() {
-  const sock = dgram.createSocket(type);
-  let echoed = 0;
-  sock.on('message', (msg, rinfo) => {
-    echoed++;
-    sock.send(msg, rinfo.port, rinfo.address);
+  echoServer((sock, counted) => {
+    sock.on('message', (msg, rinfo) => {
+      counted(1);
+      sock.send(msg, rinfo.port, rinfo.address);
+    });
   });
-  sock.on('error', fail);
-  sock.bind(0, loopback, () => out({ port: sock.address().port }));
-  process.stdin.resume();
-  process.stdin.on('end', () => finish({ echoed, maxRssKiB: vmHWMKiB() }));
 }
 
 // batchecho: echo with fastdgram's batch APIs: each 'messages' batch goes
 // back with one sendMany (one sendmmsg).
 function batchecho() {
-  const sock = dgram.createSocket(type);
-  if (typeof sock.sendMany !== 'function') fail('not available: socket.sendMany is not a function');
-  let echoed = 0;
-  sock.on('messages', (batch) => {
-    echoed += batch.length;
-    sock.sendMany(batch.map(({ msg, rinfo }) => ({ data: msg, port: rinfo.port, address: rinfo.address })));
+  echoServer((sock, counted) => {
+    if (typeof sock.sendMany !== 'function') fail('not available: socket.sendMany is not a function');
+    sock.on('messages', (batch) => {
+      counted(batch.length);
+      sock.sendMany(batch.map(({ msg, rinfo }) => ({ data: msg, port: rinfo.port, address: rinfo.address })));
+    });
   });
+}
+
+// An echo server: `answer(sock, counted)` sets up the replies; the port goes
+// out when bound, the count of echoed datagrams when stdin closes.
+function echoServer(answer) {
+  const sock = dgram.createSocket(type);
+  let echoed = 0;
+  answer(sock, (n) => { echoed += n; });
   sock.on('error', fail);
   sock.bind(0, loopback, () => out({ port: sock.address().port }));
   process.stdin.resume();
