@@ -9,7 +9,7 @@
 import test from 'ava';
 import { BlockList } from 'node:net';
 import { nodeAtLeast } from './helpers/parity.mjs';
-import { Sockets, parity, skipWithReason, sleep } from './fixtures/udp.mjs';
+import { Sockets, parity, skipWithReason, sleep, waitUntil } from './fixtures/udp.mjs';
 
 const NODE_HAS_BLOCK_LISTS = nodeAtLeast(22, 13);
 const withBlockLists = NODE_HAS_BLOCK_LISTS
@@ -40,7 +40,9 @@ async function receive(dgram, list, afterBind) {
       two.send(`two-${i}`, receiver.address().port, '127.0.0.1');
       await sleep(5);
     }
-    await sleep(50);
+    // Then one more from 127.0.0.1, which every list here lets through, marks the end.
+    one.send('end', receiver.address().port, '127.0.0.1');
+    await waitUntil(() => got.includes('end from 127.0.0.1'), 3000);
     return got;
   } finally {
     sockets.closeAll();
@@ -65,8 +67,8 @@ withBlockLists('receiveBlockList: a subclass overriding check() is asked for eve
     const got = await receive(dgram, new LoggingList(calls));
     return { got, calls };
   });
-  t.is(expected.calls.length, 6);
-  t.deepEqual(expected.got, ['one-0 from 127.0.0.1', 'one-1 from 127.0.0.1', 'one-2 from 127.0.0.1']);
+  t.is(expected.calls.length, 7);
+  t.deepEqual(expected.got, ['one-0 from 127.0.0.1', 'one-1 from 127.0.0.1', 'one-2 from 127.0.0.1', 'end from 127.0.0.1']);
 });
 
 withBlockLists('receiveBlockList: an instance whose check was replaced before the socket was made', async (t) => {

@@ -9,22 +9,14 @@
 import test from 'ava';
 import dgram from 'node:dgram';
 import { implementations } from './helpers/parity.mjs';
-import { implSpecifier, parity, runFixture, skipWithReason } from './fixtures/udp.mjs';
+import { fixtureParity, skipWithReason } from './fixtures/udp.mjs';
 
 const MEMBERS = ['_handle', '_receiving', '_bindState', '_queue', '_reuseAddr', '_healthCheck', '_stopReceiving'];
 const NODE_HAS_THEM = Object.getOwnPropertyDescriptor(dgram.Socket.prototype, '_handle') !== undefined;
 const withMembers = NODE_HAS_THEM ? test : (title) => skipWithReason(title, `node ${process.version}'s node:dgram has no DEP0112 members (removed in Node.js 26)`);
 const withoutMembers = NODE_HAS_THEM ? (title) => skipWithReason(title, `node ${process.version}'s node:dgram still has the DEP0112 members`) : test;
 
-async function compare(t, scenario) {
-  const { expected } = await parity(t, async (_dgram, implName) => {
-    const run = await runFixture('deprecated-members.mjs', [implSpecifier(implName), scenario], { timeout: 15000 });
-    return run.result ?? { noResult: { exitCode: run.exitCode, signal: run.signal, stderr: run.stderr } };
-  });
-  t.is(expected.noResult, undefined, 'the scenario ran to the end with node:dgram');
-  t.is(expected.watchdog, undefined, 'the scenario finished in time with node:dgram');
-  return expected.log;
-}
+const compare = async (t, scenario) => (await fixtureParity(t, 'deprecated-members.mjs', [scenario])).log;
 
 const warnings = (log) => log.filter((entry) => entry.warning).map((entry) => entry.warning);
 

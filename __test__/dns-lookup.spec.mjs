@@ -7,17 +7,9 @@
 // fastdgram, on the running Node.js; every call the replacement got (address,
 // family, arguments, `this`) and every event, in order, must be the same.
 import test from 'ava';
-import { IPV6, implSpecifier, parity, runFixture, skipWithReason } from './fixtures/udp.mjs';
+import { IPV6, fixtureParity, skipWithReason } from './fixtures/udp.mjs';
 
-async function compare(t, scenario) {
-  const { expected } = await parity(t, async (_dgram, implName) => {
-    const run = await runFixture('dns-lookup.mjs', [implSpecifier(implName), scenario], { timeout: 15000 });
-    return run.result ?? { noResult: { exitCode: run.exitCode, signal: run.signal, stderr: run.stderr } };
-  });
-  t.is(expected.noResult, undefined, 'the scenario ran to the end with node:dgram');
-  t.is(expected.watchdog, undefined, 'the scenario finished in time with node:dgram');
-  return expected;
-}
+const compare = (t, scenario) => fixtureParity(t, 'dns-lookup.mjs', [scenario]);
 
 const lookups = (result) => result.log.filter((entry) => entry.lookup !== undefined).map((entry) => entry.lookup);
 const READS_AT_CREATION = Number(process.versions.node.split('.')[0]) <= 22;
