@@ -39,3 +39,22 @@ test.serial('cluster, two workers binding port 0 (not exclusive) share one socke
   const r = await runCluster(t, 'shared-port0');
   t.deepEqual(r.port0, { bothBound: true, samePort: true });
 });
+
+test.serial('cluster: a worker that calls cluster.worker.disconnect() with a socket bound through the primary: the socket closes (\'close\' emitted) and the worker exits by itself, code 0', async (t) => {
+  const r = await runCluster(t, 'disconnect-worker');
+  t.is(r.killed, undefined);
+  t.deepEqual(r.exit, { code: 0, signal: null, exitedAfterDisconnect: true });
+  t.true(r.workers.A.some((e) => e.type === 'close'));
+});
+
+test.serial('cluster: the primary disconnects a worker whose socket is bound through it: the socket closes and the worker exits by itself, code 0', async (t) => {
+  const r = await runCluster(t, 'disconnect-primary');
+  t.is(r.killed, undefined);
+  t.deepEqual(r.exit, { code: 0, signal: null, exitedAfterDisconnect: true });
+});
+
+test.serial('cluster: a socket bound through the primary, unref()ed: process.getActiveResourcesInfo() lists no UDPWrap (one while ref()ed), and the worker exits after process.disconnect()', async (t) => {
+  const r = await runCluster(t, 'unref');
+  t.deepEqual(r.workers.A.find((e) => e.type === 'resources').seen, { unrefBeforeBind: 0, afterRef: 1, afterUnref: 0 });
+  t.is(r.exit.code, 0);
+});

@@ -1,11 +1,12 @@
 // Sharing one socket between cluster workers the way node:dgram does: a
 // worker asks the primary, which opens (or reuses) a node:dgram handle and
 // sends it over; the worker then reads and writes through that socket.
-import type { ClusterBindOptions, SharedHandle } from './socket';
+import type { SharedNodeHandle } from './handle';
+import type { ClusterBindOptions } from './socket';
 
 interface ClusterInternals {
   isWorker: boolean;
-  _getServer(owner: object, options: ClusterBindOptions, cb: (errno: number, handle?: SharedHandle) => void): void;
+  _getServer(owner: object, options: ClusterBindOptions, cb: (errno: number, handle?: SharedNodeHandle) => void): void;
 }
 
 let cluster: ClusterInternals | undefined;
@@ -23,7 +24,7 @@ export function isClusterWorker(): boolean {
 export function bindThroughPrimary(
   owner: object,
   options: ClusterBindOptions,
-  cb: (errno: number, handle?: SharedHandle) => void,
+  cb: (errno: number, handle?: SharedNodeHandle) => void,
 ): void {
   lazyCluster()._getServer(owner, options, cb);
 }

@@ -100,6 +100,18 @@ export interface OutgoingBatch {
   froms: string[] | undefined;
 }
 
+/**
+ * A UDP handle of node's own (what a cluster primary shares): its descriptor
+ * is used, and its `owner` (node's setter on UDP.prototype) is the socket.
+ */
+export interface SharedNodeHandle {
+  fd: number;
+  owner?: unknown;
+  close(): void;
+  ref(): void;
+  unref(): void;
+}
+
 /** How a batch ended: how many went out before the first failure, and its errno (0: none failed). */
 export type BatchDone = (sent: number, errno: number) => void;
 
@@ -136,7 +148,7 @@ export class UdpHandle {
   private outbox: OutgoingDatagram[] | undefined;
   /** Outcomes waiting to be reported in order (see completeSoon). */
   private completedEarly: Array<[SendRequest, number]> | undefined;
-  private sharedHandle: { close(): void } | null = null;
+  private sharedHandle: SharedNodeHandle | null = null;
   /** Made on the first datagram: sockets that never receive do not pay for it. */
   private batch: CurrentBatch | undefined;
 
@@ -168,12 +180,22 @@ export class UdpHandle {
    * Uses the socket of a node UDP handle that a cluster primary shared with
    * this worker, through a duplicate of its descriptor. The node handle stays
    * open until this one closes: closing it tells the primary we are gone.
+   * As node's socket does, `owner` becomes the handle's owner, so that
+   * cluster closes `owner` (not just the handle) when the worker
+   * disconnects; and the handle is referenced only while this one is.
    */
-  openShared(shared: { fd: number; close(): void }): number {
+  openShared(shared: SharedNodeHandle, owner: object): number {
     const err = this.adopt(NativeUdp.openDuplicate(shared.fd));
     if (err) return err;
     this.sharedHandle = shared;
+    shared.owner = owner;
+    if (!this.referenced) shared.unref();
     return 0;
+  }
+
+  /** The file descriptor (node's `handle.fd`): EBADF before bind, as libuv's. */
+  get fd(): number {
+    return this.native ? this.native.fd() : UV_EBADF;
   }
 
   /** libuv binds a socket implicitly (any address, random port) before a membership change. */
@@ -316,9 +338,11 @@ export class UdpHandle {
   /**
    * Sends one datagram made of `list`. Returns bytes + 1 when it went out at
    * once, 0 when it will complete later through `request.oncomplete`, or a
-   * negative errno. `ip` is undefined on a connected socket.
+   * negative errno. `ip` is undefined on a connected socket. `duringSend`:
+   * called from within socket.send() itself (a connected socket, or a
+   * lookup that answered at once), where node reads the bytes and sends.
    */
-  send(request: SendRequest, list: Uint8Array[], port: number | undefined, ip: string | undefined): number {
+  send(request: SendRequest, list: Uint8Array[], port: number | undefined, ip: string | undefined, duringSend = false): number {
     const native = this.native;
     if (!native) return UV_EBADF;
     const destination = ip === undefined ? undefined : toText(ip);
@@ -330,8 +354,9 @@ export class UdpHandle {
     if (list.length > IOV_MAX) return UV_EMSGSIZE;
     // Empty parts are skipped: a detached one cannot even be read (node sends nothing of it).
     const data = list.length === 1 ? asBytes(list[0]) : Buffer.concat(list.filter((part) => part.byteLength > 0));
-    // Connected: node reads the bytes during send() itself, so send now.
-    if (destination === undefined || SEND_AT_ONCE) return this.sendNow(native, request, data, toPort(port), destination);
+    // Connected, or looked up at once: node reads the bytes during send() itself, so send now.
+    const now = destination === undefined || (duringSend && !this.outbox?.length);
+    if (now || SEND_AT_ONCE) return this.sendNow(native, request, data, toPort(port), destination);
     // Unconnected sends reach here from their lookup's tick; those of one
     // burst go out together, in one sendmmsg, once their ticks have run.
     const outbox = (this.outbox ??= []);
@@ -623,11 +648,13 @@ export class UdpHandle {
   ref(): void {
     this.referenced = true;
     this.native?.ref();
+    this.sharedHandle?.ref();
   }
 
   unref(): void {
     this.referenced = false;
     this.native?.unref();
+    this.sharedHandle?.unref();
   }
 
   hasRef(): boolean {

@@ -4,10 +4,11 @@
 // that each behaviour can be checked against it side by side.
 import { EventEmitter } from 'node:events';
 import { BlockList, isIP } from 'node:net';
-import { promisify } from 'node:util';
+import { deprecate, promisify } from 'node:util';
 import {
   ERR_BUFFER_OUT_OF_BOUNDS,
   ERR_INVALID_ARG_TYPE,
+  ERR_INVALID_ARG_VALUE,
   ERR_INVALID_FD_TYPE,
   ERR_IP_BLOCKED,
   ERR_MISSING_ARGS,
@@ -27,19 +28,21 @@ import {
   validateBoolean,
   validateFunction,
   validateNumber,
+  validateObject,
   validatePort,
   validateString,
   validateUint32,
 } from './validate';
 import { DELIVER_BATCHES, DELIVER_MESSAGES, UdpHandle } from './handle';
-import type { AddressOut, BufferSizeContext, ReceivedMessage, RemoteInfo, SendRequest } from './handle';
-import { rulesOf, watchBlockList } from './block-list-sync';
+import type { AddressOut, BufferSizeContext, ReceivedMessage, RemoteInfo, SendRequest, SharedNodeHandle } from './handle';
+import { rulesOf, usesOwnCheck, watchBlockList } from './block-list-sync';
 import { messageIterator } from './message-iterator';
 import type { MessagesOptions } from './message-iterator';
 import { defaultLookup, lookupForType } from './lookup';
 import type { Lookup, LookupCallback } from './lookup';
 import { guessHandleType, FLAG_REUSE_PORT, UV_UDP_IPV6ONLY, UV_UDP_REUSEADDR } from './native';
 import { bindThroughPrimary, isClusterWorker } from './cluster';
+import { BIND_CALLBACK_LISTENS_FOR_ERROR, HAS_DEPRECATED_MEMBERS, HAS_SYNC_BIND } from './node-dgram';
 import { readDontFragment, withPathMtu } from './ip-options';
 import { abandonPrepared, prepareBatch, sendPrepared } from './send-many';
 import type { SendManyTarget } from './send-many';
@@ -82,6 +85,14 @@ export interface BindOptions {
   exclusive?: boolean;
   fd?: number;
 }
+
+/** `socket.bindSync(options)`. */
+export interface BindSyncOptions {
+  port?: number;
+  address?: string;
+}
+
+const EMPTY_OPTIONS: BindSyncOptions = Object.freeze(Object.create(null) as BindSyncOptions);
 
 export interface AddressInfo {
   address: string;
@@ -128,11 +139,13 @@ interface SocketState {
 }
 
 const kState = Symbol('fastdgram state');
+/** What bind(callback) listens to for a failure, as the running Node.js (see node-dgram.ts). */
+const BIND_ERROR_EVENT = BIND_CALLBACK_LISTENS_FOR_ERROR ? 'error' : EventEmitter.errorMonitor;
 type MessageListener = (msg: Buffer, rinfo: RemoteInfo) => void;
 type SendCallback = (error: Error | null, bytes?: number) => void;
 
 function newHandle(type: unknown, lookup: Lookup | undefined): UdpHandle {
-  if (lookup === undefined) lookup = defaultLookup;
+  if (lookup === undefined) lookup = defaultLookup();
   else validateFunction(lookup, 'lookup');
   if (type === 'udp4') return new UdpHandle(4, lookupForType('udp4', lookup));
   if (type === 'udp6') return new UdpHandle(6, lookupForType('udp6', lookup));
@@ -224,7 +237,7 @@ export class Socket extends EventEmitter {
 
     // A UDP handle of node's own (what a cluster primary hands out) is used as is.
     if (isObject(portArg) && typeof (portArg as { recvStart?: unknown }).recvStart === 'function') {
-      const errno = (state.handle as UdpHandle).openShared(portArg as SharedHandle);
+      const errno = (state.handle as UdpHandle).openShared(portArg as SharedNodeHandle, this);
       if (errno) throw errnoException(errno, 'open');
       startListening(this);
       return this;
@@ -256,13 +269,8 @@ export class Socket extends EventEmitter {
         this.emit('error', err);
         return;
       }
-      let flags = 0;
-      if (state.reuseAddr) flags |= UV_UDP_REUSEADDR;
-      if (state.ipv6Only) flags |= UV_UDP_IPV6ONLY;
-      if (state.reusePort) {
-        exclusive = true;
-        flags |= FLAG_REUSE_PORT;
-      }
+      const flags = bindFlags(state);
+      if (state.reusePort) exclusive = true;
       if (isClusterWorker() && !exclusive) {
         this.bindShared({ address: ip, port: port as number, addressType: this.type, fd: -1, flags }, (errno) => {
           state.bindState = BindState.Unbound;
@@ -284,14 +292,14 @@ export class Socket extends EventEmitter {
   /** bind(callback) runs the callback on 'listening' unless an error comes first. */
   private callOnceListening(cb: () => void): void {
     const removeListeners = (): void => {
-      this.removeListener(EventEmitter.errorMonitor, removeListeners);
+      this.removeListener(BIND_ERROR_EVENT, removeListeners);
       this.removeListener('listening', onListening);
     };
     const onListening = (): void => {
       removeListeners();
       cb.call(this);
     };
-    this.on(EventEmitter.errorMonitor, removeListeners);
+    this.on(BIND_ERROR_EVENT, removeListeners);
     this.on('listening', onListening);
   }
 
@@ -324,13 +332,38 @@ export class Socket extends EventEmitter {
         sharedHandle?.close();
         return;
       }
-      const err = state.handle.openShared(sharedHandle as SharedHandle);
+      const err = state.handle.openShared(sharedHandle as SharedNodeHandle, this);
       if (err) {
         onError(err);
         return;
       }
       startListening(this);
     });
+  }
+
+  /**
+   * Node.js 26's synchronous bind: an IP literal (no DNS), bound before it
+   * returns (errors are thrown), receiving at once, 'listening' on the next
+   * tick; returns the bound address. Validates everything before it changes
+   * the socket's state. No cluster: a worker binds its own socket.
+   */
+  bindSync(options: BindSyncOptions = EMPTY_OPTIONS): AddressInfo {
+    healthCheck(this);
+    validateObject(options, 'options');
+    const state = this[kState];
+    if (state.bindState !== BindState.Unbound) throw new ERR_SOCKET_ALREADY_BOUND();
+    const port = validatePort(options.port ?? 0, 'options.port');
+    const given = options.address;
+    const address = given ? ipLiteral(given, 'options.address', 'bindSync') : this.type === 'udp4' ? '0.0.0.0' : '::';
+    state.bindState = BindState.Binding;
+    const errno = (state.handle as UdpHandle).bind(address, port, bindFlags(state));
+    if (errno) {
+      state.bindState = BindState.Unbound;
+      throw exceptionWithHostPort(errno, 'bind', address, port);
+    }
+    startReceiving(this);
+    process.nextTick(emitListeningNT, this);
+    return this.address();
   }
 
   connect(port: number, address?: string | (() => void), callback?: () => void): void {
@@ -354,13 +387,41 @@ export class Socket extends EventEmitter {
     connectNow();
   }
 
+  /**
+   * Node.js 26's synchronous connect: an IP literal (default: loopback),
+   * binding with bindSync() first if unbound; errors of connect(2) are
+   * thrown, 'connect' follows on the next tick.
+   */
+  connectSync(port: number, address?: string | null): void {
+    healthCheck(this);
+    port = validatePort(port, 'Port', false);
+    const state = this[kState];
+    if (state.connectState !== ConnectState.Disconnected) throw new ERR_SOCKET_DGRAM_IS_CONNECTED();
+    if (address == null || address === '') address = this.type === 'udp4' ? '127.0.0.1' : '::1';
+    else address = ipLiteral(address, 'address', 'connectSync');
+    if (state.bindState === BindState.Unbound) this.bindSync();
+    else if (state.bindState !== BindState.Bound) throw new ERR_SOCKET_ALREADY_BOUND();
+    state.connectState = ConnectState.Connecting;
+    if (isSendBlocked(state.sendBlockList, address)) {
+      state.connectState = ConnectState.Disconnected;
+      throw new ERR_IP_BLOCKED(address);
+    }
+    const errno = (state.handle as UdpHandle).connect(address, port);
+    if (errno) {
+      state.connectState = ConnectState.Disconnected;
+      throw exceptionWithHostPort(errno, 'connect', address, port);
+    }
+    state.connectState = ConnectState.Connected;
+    process.nextTick(emitConnectNT, this);
+  }
+
   private connectAfterBind(port: number, address: string, callback: (() => void) | undefined): void {
     const state = this[kState];
     if (callback) this.once('connect', callback);
     (state.handle as UdpHandle).lookup(address, (lookupError, ip) => {
       if (!state.handle) return;
       let ex: Error | null = lookupError;
-      if (!ex && isBlocked(state.sendBlockList, ip)) ex = new ERR_IP_BLOCKED(ip);
+      if (!ex && isSendBlocked(state.sendBlockList, ip)) ex = new ERR_IP_BLOCKED(ip);
       if (!ex) {
         const errno = state.handle.connect(ip, port);
         if (errno) ex = exceptionWithHostPort(errno, 'connect', address, port);
@@ -446,9 +507,12 @@ export class Socket extends EventEmitter {
       return;
     }
 
-    const afterLookup: LookupCallback = (ex, ip) => doSend(ex, this, ip, list, address as string | undefined, port as number, callback as SendCallback | undefined);
+    // A lookup that answers at once (a replaced dns.lookup may) sends during send(), as node does.
+    let duringSend = true;
+    const afterLookup: LookupCallback = (ex, ip) => doSend(ex, this, ip, list, address as string | undefined, port as number, callback as SendCallback | undefined, duringSend);
     if (!connected) (state.handle as UdpHandle).lookup(address as string, afterLookup);
     else afterLookup(null, null as never);
+    duringSend = false;
   }
 
   sendto(buffer: unknown, offset: number, length: number, port: number, address: string, callback?: SendCallback): void {
@@ -607,6 +671,12 @@ for (const key of Reflect.ownKeys(Socket.prototype)) {
   if (typeof method === 'function') Object.defineProperty(method, 'name', { value: '' });
 }
 
+// Node.js 20 and 22 have no bindSync()/connectSync(): there they are
+// fastdgram's additions, not enumerable like the others below.
+if (!HAS_SYNC_BIND) {
+  for (const key of ['bindSync', 'connectSync']) Object.defineProperty(Socket.prototype, key, { enumerable: false });
+}
+
 // ---- Beyond node:dgram: fastdgram's additions. Not enumerable, so that a
 // socket looks like node's to code that lists its methods.
 
@@ -638,7 +708,7 @@ const extensions = {
     const target: SendManyTarget = {
       emitter: this,
       handle: () => state.handle,
-      blocked: (ip) => isBlocked(state.sendBlockList, ip),
+      blocked: (ip) => isSendBlocked(state.sendBlockList, ip),
     };
     if (state.bindState !== BindState.Bound) {
       enqueue(this, () => sendPrepared(batch, target), () => abandonPrepared(batch, target));
@@ -696,6 +766,41 @@ export interface Socket {
   sendMany(messages: unknown, callback?: unknown): void;
 }
 
+// ---- Node's deprecated private members (DEP0112), where the running
+// Node.js still has them (up to 25). util.deprecate is node's own: the
+// warning is emitted once per process for the code, node:dgram's uses included.
+
+type DeprecatedState = 'handle' | 'receiving' | 'bindState' | 'queue' | 'reuseAddr';
+
+function defineDeprecatedAccessor(name: string, key: DeprecatedState): void {
+  const message = `Socket.prototype.${name} is deprecated`;
+  Object.defineProperty(Socket.prototype, name, {
+    get: deprecate(function (this: Socket) {
+      return this[kState][key];
+    }, message, 'DEP0112'),
+    set: deprecate(function (this: Socket, value: unknown) {
+      (this[kState] as unknown as Record<DeprecatedState, unknown>)[key] = value;
+    }, message, 'DEP0112'),
+  });
+}
+
+function defineDeprecatedMethod(name: string, method: (socket: Socket) => void): void {
+  const value = deprecate(function (this: Socket) {
+    method(this);
+  }, `Socket.prototype.${name}() is deprecated`, 'DEP0112');
+  Object.defineProperty(Socket.prototype, name, { value, writable: true, enumerable: true, configurable: true });
+}
+
+if (HAS_DEPRECATED_MEMBERS) {
+  defineDeprecatedAccessor('_handle', 'handle');
+  defineDeprecatedAccessor('_receiving', 'receiving');
+  defineDeprecatedAccessor('_bindState', 'bindState');
+  defineDeprecatedAccessor('_queue', 'queue');
+  defineDeprecatedAccessor('_reuseAddr', 'reuseAddr');
+  defineDeprecatedMethod('_healthCheck', healthCheck);
+  defineDeprecatedMethod('_stopReceiving', stopReceiving);
+}
+
 /** The handle, or null after close: callers that skip healthCheck fail like node's. */
 function handleOf(socket: Socket): UdpHandle {
   return socket[kState].handle as UdpHandle;
@@ -707,10 +812,13 @@ function validateBlockList(value: unknown, name: string): void {
   if (!valid) throw new ERR_INVALID_ARG_TYPE(name, 'net.BlockList', value);
 }
 
-function isBlocked(list: BlockList | undefined, address: string): boolean {
-  if (!list) return false;
-  const family = isIP(address) === 6 ? 'ipv6' : 'ipv4';
-  return list.check(address, family);
+// A list's `check` is called as node calls it (it may be a replaced one).
+function isSendBlocked(list: BlockList | undefined, ip: string): boolean {
+  return list ? list.check(ip, `ipv${isIP(ip)}` as 'ipv4') : false;
+}
+
+function isReceiveBlocked(list: BlockList | undefined, rinfo: RemoteInfo): boolean {
+  return list ? list.check(rinfo.address, rinfo.family?.toLocaleLowerCase() as 'ipv4') : false;
 }
 
 function isObject(value: unknown): value is object {
@@ -739,14 +847,14 @@ function startReceiving(socket: Socket): void {
 
 function onMessage(socket: Socket, msg: Buffer, rinfo: RemoteInfo): void {
   const state = socket[kState];
-  if (state.checkBlockListHere && isBlocked(state.receiveBlockList, rinfo.address)) return;
+  if (state.checkBlockListHere && isReceiveBlocked(state.receiveBlockList, rinfo)) return;
   socket.emit('message', msg, rinfo);
 }
 
 function onBatch(socket: Socket, messages: ReceivedMessage[]): void {
   const state = socket[kState];
   if (state.checkBlockListHere) {
-    messages = messages.filter(({ rinfo }) => !isBlocked(state.receiveBlockList, rinfo.address));
+    messages = messages.filter(({ rinfo }) => !isReceiveBlocked(state.receiveBlockList, rinfo));
     if (messages.length === 0) return;
   }
   socket.emit('messages', messages);
@@ -765,8 +873,9 @@ function applyReceiveBlockList(socket: Socket, list: BlockList): void {
   const apply = (rules: string[]): boolean => {
     const state = stateRef.deref();
     if (!state?.handle) return false;
-    // A rule the native side cannot read: check every datagram here, as node does.
-    state.checkBlockListHere = state.handle.setReceiveBlockList(rules) !== 0;
+    // A `check` of the list's own, or a rule the native side cannot read:
+    // ask the list for every datagram here, as node does.
+    state.checkBlockListHere = usesOwnCheck(list) || state.handle.setReceiveBlockList(rules) !== 0;
     if (state.checkBlockListHere) state.handle.setReceiveBlockList(null);
     return true;
   };
@@ -776,6 +885,32 @@ function applyReceiveBlockList(socket: Socket, list: BlockList): void {
 
 function onReceiveError(socket: Socket, errno: number): void {
   socket.emit('error', errnoException(errno, 'recvmsg'));
+}
+
+/** An address of bindSync() or connectSync(): a string, and an IP literal (they do no DNS). */
+function ipLiteral(address: unknown, name: string, method: string): string {
+  validateString(address, name);
+  if (isIP(address) === 0) {
+    throw new ERR_INVALID_ARG_VALUE(name, address, `must be a numeric IP address; ${method} does not perform DNS resolution`);
+  }
+  return address;
+}
+
+function bindFlags(state: SocketState): number {
+  let flags = 0;
+  if (state.reuseAddr) flags |= UV_UDP_REUSEADDR;
+  if (state.ipv6Only) flags |= UV_UDP_IPV6ONLY;
+  if (state.reusePort) flags |= FLAG_REUSE_PORT;
+  return flags;
+}
+
+/** The events of bindSync() and connectSync(), unless the socket was closed before the next tick. */
+function emitListeningNT(socket: Socket): void {
+  if (socket[kState].handle) socket.emit('listening');
+}
+
+function emitConnectNT(socket: Socket): void {
+  if (socket[kState].handle) socket.emit('connect');
 }
 
 function startListening(socket: Socket): void {
@@ -891,7 +1026,7 @@ function afterSendNow(this: SendWithCallback, errno: number, sent: number): void
   else this.callback(null, sent);
 }
 
-function doSend(ex: Error | null, socket: Socket, ip: string, list: Uint8Array[], address: string | undefined, port: number, callback: SendCallback | undefined): void {
+function doSend(ex: Error | null, socket: Socket, ip: string, list: Uint8Array[], address: string | undefined, port: number, callback: SendCallback | undefined, duringSend: boolean): void {
   const state = socket[kState];
   if (ex) {
     if (typeof callback === 'function') {
@@ -902,7 +1037,7 @@ function doSend(ex: Error | null, socket: Socket, ip: string, list: Uint8Array[]
     return;
   }
   if (!state.handle) return;
-  if (ip && isBlocked(state.sendBlockList, ip)) {
+  if (ip && isSendBlocked(state.sendBlockList, ip)) {
     if (callback) process.nextTick(callback, new ERR_IP_BLOCKED(ip));
     return;
   }
@@ -916,7 +1051,7 @@ function doSend(ex: Error | null, socket: Socket, ip: string, list: Uint8Array[]
   const request: SendWithCallback | SendRequest = callback
     ? { callback, handle, address, port, destination, oncomplete: afterSend, onsent: afterSendNow }
     : {};
-  const result = handle.send(request, list, port || undefined, destination);
+  const result = handle.send(request, list, port || undefined, destination, duringSend);
   if (result >= 1) {
     // Sent at once: node reports bytes + 1 so that 0 can mean "later".
     if (callback) process.nextTick(callback, null, result - 1);
@@ -939,12 +1074,6 @@ export interface ClusterBindOptions {
   addressType: SocketType;
   fd: number;
   flags: number | null;
-}
-
-/** The node UDP handle a cluster primary hands a worker. */
-export interface SharedHandle {
-  fd: number;
-  close(): void;
 }
 
 export function createSocket(type: SocketType | SocketOptions, listener?: MessageListener): Socket {

@@ -3,10 +3,14 @@
 //
 // In a fresh temporary project whose node_modules/fastdgram is this repository
 // (or, with --package DIR, an installed copy such as the one
-// scripts/test-package.mjs installs from the packed tarball) and whose
-// @types/node is this repository's, it compiles, under four module settings
-// (CommonJS + node10 resolution, node16/nodenext ES module, nodenext CommonJS,
-// bundler):
+// scripts/test-package.mjs installs from the packed tarball), once per
+// @types/node version in `typesVersions` (the repository's @types/node, 24,
+// under all four module settings; 22 and 26, installed as the aliases
+// types-node-22 and types-node-26, under one CommonJS and one ES module
+// setting — the declarations do not depend on the module setting, the
+// resolution of index.d.ts / index.d.mts does), it compiles, under the module
+// settings (CommonJS + node10 resolution, node16/nodenext ES module, nodenext
+// CommonJS, bundler):
 //   __test__/types/usage.ts       as written (against 'node:dgram') and with
 //                                 'node:dgram' replaced by 'fastdgram':
 //                                 no error either way;
@@ -15,8 +19,9 @@
 //   __test__/types/equivalence.ts fastdgram's types against node:dgram's: no error;
 //   __test__/types/additions.ts   fastdgram's additions (sendMany): no error
 //                                 (its `@ts-expect-error` lines must fail);
-//   __test__/types/implementation.ts (commonjs-node10 only) the compiled
-//                                 wrapper's declarations fit the published ones.
+//   __test__/types/implementation.ts (commonjs-node10, the repository's
+//                                 @types/node only) the compiled wrapper's
+//                                 declarations fit the published ones.
 // Prints one line per check and "N passed, M failed"; exits 1 on a failure.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
@@ -49,6 +54,13 @@ const configs = {
     compilerOptions: { module: 'esnext', moduleResolution: 'bundler', esModuleInterop: true },
   },
 };
+
+/** Each @types/node to check against: where it is installed, and which module settings. */
+const typesVersions = [
+  { dir: path.join(repo, 'node_modules', '@types', 'node'), configs: Object.keys(configs), main: true },
+  { dir: path.join(repo, 'node_modules', 'types-node-22'), configs: ['commonjs-node10', 'nodenext-esm'] },
+  { dir: path.join(repo, 'node_modules', 'types-node-26'), configs: ['commonjs-node10', 'nodenext-esm'] },
+].map((entry) => ({ ...entry, version: JSON.parse(readFileSync(path.join(entry.dir, 'package.json'), 'utf8')).version }));
 
 const common = {
   target: 'ES2022',
@@ -83,14 +95,17 @@ function markedLines(text) {
 
 const project = mkdtempSync(path.join(tmpdir(), 'fastdgram-types-'));
 try {
-  // The project: node_modules/fastdgram is the package under test,
-  // node_modules/@types is the repository's (@types/node).
-  mkdirSync(path.join(project, 'node_modules'));
+  // One project per @types/node version: its node_modules/fastdgram is the
+  // package under test, its node_modules/@types/node that version.
   // Junctions on Windows: they need no privilege there.
   const linkType = process.platform === 'win32' ? 'junction' : 'dir';
-  symlinkSync(packageDir, path.join(project, 'node_modules', 'fastdgram'), linkType);
-  symlinkSync(path.join(repo, 'node_modules', '@types'), path.join(project, 'node_modules', '@types'), linkType);
-  writeFileSync(path.join(project, 'package.json'), '{ "name": "types-test", "private": true }\n');
+  for (const { version, dir } of typesVersions) {
+    const root = path.join(project, `types-node-${version}`);
+    mkdirSync(path.join(root, 'node_modules', '@types'), { recursive: true });
+    symlinkSync(packageDir, path.join(root, 'node_modules', 'fastdgram'), linkType);
+    symlinkSync(dir, path.join(root, 'node_modules', '@types', 'node'), linkType);
+    writeFileSync(path.join(root, 'package.json'), '{ "name": "types-test", "private": true }\n');
+  }
 
   const usage = readFileSync(path.join(sources, 'usage.ts'), 'utf8');
   const misuse = readFileSync(path.join(sources, 'misuse.ts'), 'utf8');
@@ -100,8 +115,10 @@ try {
   const expected = markedLines(misuse);
   if (expected.length < 10) throw new Error('misuse.ts marks too few lines');
 
-  const runs = Object.entries(configs).map(async ([configName, { ext, compilerOptions }]) => {
-    const dir = path.join(project, configName);
+  const runs = typesVersions.flatMap((types) => types.configs.map(async (configName) => {
+    const { ext, compilerOptions } = configs[configName];
+    const dir = path.join(project, `types-node-${types.version}`, configName);
+    const name = `@types/node ${types.version}, ${configName}`;
     mkdirSync(dir);
     const files = {};
     for (const [impl, specifier] of [['node', 'node:dgram'], ['fastdgram', 'fastdgram']]) {
@@ -114,7 +131,7 @@ try {
     writeFileSync(path.join(dir, files.equivalence), equivalence);
     files.additions = `additions${ext}`;
     writeFileSync(path.join(dir, files.additions), additions);
-    if (configName === 'commonjs-node10') {
+    if (configName === 'commonjs-node10' && types.main) {
       files.implementation = 'implementation.ts';
       writeFileSync(path.join(dir, files.implementation), implementation);
     }
@@ -145,29 +162,29 @@ try {
     const show = (list) => list.map((e) => `${e.file}:${e.line} ${e.text}`).join('\n');
 
     const stray = errors.filter((e) => !known.has(e.file));
-    check(`${configName}: no error in declaration files (skipLibCheck off)`, stray.length === 0, show(stray) || output);
+    check(`${name}: no error in declaration files (skipLibCheck off)`, stray.length === 0, show(stray) || output);
     for (const impl of ['node', 'fastdgram']) {
       const usageErrors = errorsIn(files[`usage.${impl}`]);
-      check(`${configName}: usage.ts compiles against ${impl === 'node' ? 'node:dgram' : 'fastdgram'}`, usageErrors.length === 0, show(usageErrors));
+      check(`${name}: usage.ts compiles against ${impl === 'node' ? 'node:dgram' : 'fastdgram'}`, usageErrors.length === 0, show(usageErrors));
       const misuseErrors = errorsIn(files[`misuse.${impl}`]);
       const lines = [...new Set(misuseErrors.map((e) => e.line))].sort((a, b) => a - b);
       const missing = expected.filter((l) => !lines.includes(l));
       const extra = lines.filter((l) => !expected.includes(l));
       check(
-        `${configName}: misuse.ts fails against ${impl === 'node' ? 'node:dgram' : 'fastdgram'} on exactly its ${expected.length} marked lines`,
+        `${name}: misuse.ts fails against ${impl === 'node' ? 'node:dgram' : 'fastdgram'} on exactly its ${expected.length} marked lines`,
         missing.length === 0 && extra.length === 0,
         `${missing.length ? `no error on lines ${missing.join(', ')}\n` : ''}${extra.length ? `unexpected errors:\n${show(misuseErrors.filter((e) => extra.includes(e.line)))}` : ''}`,
       );
     }
     const eqErrors = errorsIn(files.equivalence);
-    check(`${configName}: fastdgram's types equal node:dgram's (equivalence.ts)`, eqErrors.length === 0, show(eqErrors));
+    check(`${name}: fastdgram's types equal node:dgram's (equivalence.ts)`, eqErrors.length === 0, show(eqErrors));
     const additionErrors = errorsIn(files.additions);
-    check(`${configName}: fastdgram's additions are typed (additions.ts)`, additionErrors.length === 0, show(additionErrors));
+    check(`${name}: fastdgram's additions are typed (additions.ts)`, additionErrors.length === 0, show(additionErrors));
     if (files.implementation) {
       const implErrors = errorsIn(files.implementation);
-      check(`${configName}: the implementation (dist/*.d.ts) has every declared member (implementation.ts)`, implErrors.length === 0, show(implErrors));
+      check(`${name}: the implementation (dist/*.d.ts) has every declared member (implementation.ts)`, implErrors.length === 0, show(implErrors));
     }
-  });
+  }));
   // The hand-written JavaScript entry points (// @ts-check) type-check too.
   if (packageDir === repo) {
     runs.push(

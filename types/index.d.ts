@@ -5,11 +5,13 @@
 // (AddressInfo, BlockList, dns lookup options, EventEmitter) are imported from
 // those modules, so they are the very same types, not look-alikes.
 //
-// Not declared: `bindSync()` and `connectSync()` (newest Node.js only, not
-// implemented by fastdgram yet) and node's deprecated internals. Declared
-// beyond node:dgram (README, "Beyond node:dgram"): `sendMany()`, `setTOS()`,
-// `getTOS()`, `stats()`, `messages()`, the `'messages'` event and the
-// `dontFragment` / `recvDestination` options.
+// `bindSync()` and `connectSync()` are declared as @types/node 26 declares
+// them (on Node.js 20 and 22, whose node:dgram lacks them, they are
+// fastdgram's additions). Not declared: node's deprecated internals (DEP0112),
+// which @types/node does not declare either. Declared beyond node:dgram
+// (README, "Beyond node:dgram"): `sendMany()`, `setTOS()`, `getTOS()`,
+// `stats()`, `messages()`, the `'messages'` event and the `dontFragment` /
+// `recvDestination` options.
 //
 // __test__/types/ checks these declarations against @types/node's `dgram`.
 
@@ -101,6 +103,12 @@ export interface BindOptions {
   fd?: number | undefined;
 }
 
+/** `socket.bindSync(options)`: no `exclusive`, no `fd`; `address` must be an IP literal. */
+export interface BindSyncOptions {
+  port?: number | undefined;
+  address?: string | undefined;
+}
+
 export type SocketType = 'udp4' | 'udp6';
 
 export interface SocketOptions {
@@ -152,10 +160,25 @@ export class Socket extends EventEmitter {
   bind(callback: () => void): this;
   bind(options: BindOptions, callback?: () => void): this;
 
+  /**
+   * Binds at once (Node.js 26's `bindSync`): `address` must be an IP literal
+   * (no DNS); a failure such as `EADDRINUSE` is thrown; `'listening'` follows
+   * on the next tick. Returns `socket.address()`. Never through a cluster
+   * primary. On Node.js 20 and 22 this is fastdgram's addition.
+   */
+  bindSync(options?: BindSyncOptions): AddressInfo;
+
   close(callback?: () => void): this;
 
   connect(port: number, address?: string, callback?: () => void): void;
   connect(port: number, callback: () => void): void;
+  /**
+   * Connects at once (Node.js 26's `connectSync`), binding with `bindSync()`
+   * first if the socket is unbound: `address` must be an IP literal (default
+   * loopback); errors are thrown; `'connect'` follows on the next tick. On
+   * Node.js 20 and 22 this is fastdgram's addition.
+   */
+  connectSync(port: number, address?: string): void;
   disconnect(): void;
 
   dropMembership(multicastAddress: string, multicastInterface?: string): void;

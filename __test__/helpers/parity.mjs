@@ -179,7 +179,8 @@ export function implSpecifier(implName) {
 
 /**
  * Source text to put at the top of a child script: defines `describe(err)`
- * (describeErrorFull) and `out(value)` (prints one JSON line to stdout).
+ * (describeErrorFull), `out(value)` (prints one JSON line to stdout) and
+ * `nodeHandleOf(socket)` (a node:dgram socket's C++ handle, for its fd).
  */
 export function childPrelude() {
   return `
@@ -192,6 +193,8 @@ const describe = (err) => {
   return o;
 };
 const out = (v) => process.stdout.write(JSON.stringify(v) + '\\n');
+// A node:dgram socket's C++ handle, from its state (socket._handle is DEP0112, gone in Node.js 26).
+const nodeHandleOf = (s) => s[Object.getOwnPropertySymbols(s).find((k) => k.description === 'state symbol')].handle;
 `;
 }
 

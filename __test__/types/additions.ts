@@ -1,8 +1,9 @@
-// fastdgram's additions to node:dgram's API (sendMany), compiled against
+// fastdgram's additions to node:dgram's API (sendMany; bindSync/connectSync,
+// which are node's own on Node.js 26 but additions on 20 and 22), compiled against
 // 'fastdgram' by scripts/test-types.mjs under every module setting: the
 // typical calls compile, and each `@ts-expect-error` line must fail.
 import { createSocket } from 'fastdgram';
-import type { SendManyCallback, SendManyError, SendManyMessage } from 'fastdgram';
+import type { BindSyncOptions, SendManyCallback, SendManyError, SendManyMessage } from 'fastdgram';
 
 const socket = createSocket('udp4');
 const messages: SendManyMessage[] = [
@@ -36,3 +37,19 @@ socket.sendMany([{ data: 42, port: 9 }]);
 socket.sendMany([{ data: 'x', port: '9' }]);
 // @ts-expect-error the callback gets (error, sent)
 socket.sendMany([], (error: Error | null, sent: string) => void [error, sent]);
+
+// bindSync/connectSync: Node.js 26's, on every Node.js with fastdgram.
+const syncOptions: BindSyncOptions = { port: 0, address: '127.0.0.1' };
+const bound: { address: string; family: string; port: number } = socket.bindSync(syncOptions);
+createSocket('udp6').bindSync();
+createSocket('udp4').connectSync(9);
+const connected: void = createSocket('udp4').connectSync(9, '127.0.0.1');
+void [bound, connected];
+// @ts-expect-error bindSync takes no exclusive (nor fd)
+socket.bindSync({ port: 0, exclusive: true });
+// @ts-expect-error bindSync takes no callback
+socket.bindSync({ port: 0 }, () => {});
+// @ts-expect-error connectSync's port is a number
+socket.connectSync('9');
+// @ts-expect-error connectSync takes no callback
+socket.connectSync(9, '127.0.0.1', () => {});

@@ -373,6 +373,13 @@ impl NativeUdp {
         self.referenced
     }
 
+    /// The file descriptor, as node's `handle.fd` reports it (EBADF once closed).
+    #[napi]
+    pub fn fd(&self) -> i32 {
+        self.socket()
+            .map_or_else(|errno| errno, |socket| socket.as_raw_fd())
+    }
+
     /// Stops receiving and closes the file descriptor before returning.
     #[napi]
     pub fn close(&mut self) {
