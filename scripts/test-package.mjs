@@ -1,15 +1,18 @@
 #!/usr/bin/env node
 // npm run test:package — fastdgram as a user gets it from npm, tried here.
 //
-// Packs the main package and this host's platform package (npm/<target>/ plus
-// the binary native/fastdgram.<target>.node that `npm run build` made) with
-// `npm pack`, then, in fresh temporary projects whose PATH has no cargo and no
-// rustc, and with npm offline (nothing downloaded, from anywhere):
+// Packs the main package with `npm pack` (as the README's install section
+// says: its prepack drops the clone-only scripts) and this host's platform
+// package with `npm run pack:binary`, checks the tarballs (files list,
+// LICENSE, CHANGELOG, metadata, no install-time scripts), then, in fresh
+// temporary projects whose PATH has no cargo and no rustc, and with npm
+// offline (nothing downloaded, from anywhere):
 //   1. installs both tarballs the way the registry would deliver them (the
 //      platform package satisfying the main package's optional dependency),
 //      and exchanges datagrams through the installed copy from a CommonJS
 //      file and from an ES module file, and through fastdgram/register;
-//   2. runs the type tests (scripts/test-types.mjs) against the installed copy;
+//   2. runs the type tests (scripts/test-types.mjs) and the interop tests
+//      (scripts/test-interop.mjs) against the installed copy;
 //   3. installs the main tarball alone (as on a host with no binary): the
 //      error names the platform, architecture, libc and the missing package,
 //      and FASTDGRAM_FALLBACK=node falls back to node:dgram with one warning.
@@ -126,6 +129,12 @@ function findTools(env, tools) {
   );
 }
 
+async function tarRead(tgz, file) {
+  const { code, stdout, stderr } = await run('tar', ['-xzOf', tgz, file]);
+  if (code !== 0) throw new Error(`tar -xzOf ${tgz} ${file}: ${stderr}`);
+  return stdout;
+}
+
 async function tarList(tgz) {
   const { code, stdout, stderr } = await run('tar', ['-tzf', tgz]);
   if (code !== 0) throw new Error(`tar -tzf ${tgz}: ${stderr}`);
@@ -141,12 +150,20 @@ server.bind(0, '127.0.0.1', () => {
   const timer = setTimeout(() => { console.error('no echo within 5 s'); process.exit(1); }, 5000);
   client.on('message', (msg, rinfo) => {
     clearTimeout(timer);
+    let additions = 'present';
+    try {
+      client.stats();
+    } catch (e) {
+      additions = e.code;
+    }
     console.log(JSON.stringify({
       app: ${JSON.stringify(label)},
       echo: msg.toString(),
       from: rinfo.address,
       isNodeDgram: dgram === nodeDgram,
       isFastdgramSocket: client instanceof Fast.Socket,
+      isNodeSocket: nodeDgram !== null && client instanceof nodeDgram.Socket,
+      additions,
     }));
     client.close();
     server.close();
@@ -186,45 +203,65 @@ try {
     console.log('note: dist/ is older than lib/ — packing it as built (npm run build:ts refreshes it)');
   }
 
-  // --- pack -------------------------------------------------------------
+  // --- pack, as the README's install section says -------------------------
+  // `npm pack` (its prepack/postpack drop the clone-only scripts) and
+  // `npm run pack:binary`, each with --pack-destination.
   const packs = path.join(work, 'packs');
   mkdirSync(packs);
   const npm = [npmCli()];
-  const packMain = await run(process.execPath, [...npm, 'pack', '--ignore-scripts', '--json', '--pack-destination', packs], {
-    cwd: repo,
-  });
+  const manifestBefore = readFileSync(path.join(repo, 'package.json'), 'utf8');
+  const packMain = await run(process.execPath, [...npm, 'pack', '--json', '--pack-destination', packs], { cwd: repo });
   if (!check('npm pack: main package', packMain.code === 0, packMain.stderr)) throw new Error('npm pack failed');
-  // As the publish job does: without `prepare` (it builds from Rust sources
-  // for developers; npm 11 would list it as an install script waiting for
-  // approval). Unpacked, `npm pkg delete scripts.prepare`, packed again.
-  const packedTgz = path.join(packs, JSON.parse(packMain.stdout)[0].filename);
-  const stage = path.join(work, 'main-stage');
-  mkdirSync(stage);
-  const untar = await run('tar', ['-xzf', packedTgz, '-C', stage]);
-  if (untar.code !== 0) throw new Error(`tar -xzf: ${untar.stderr}`);
-  rmSync(packedTgz);
-  const stagedPkg = path.join(stage, 'package');
-  const strip = await run(process.execPath, [...npm, 'pkg', 'delete', 'scripts.prepare'], { cwd: stagedPkg });
-  const repack = await run(process.execPath, [...npm, 'pack', '--ignore-scripts', '--json', '--pack-destination', packs], {
-    cwd: stagedPkg,
-  });
-  if (!check('main package packed as published (without scripts.prepare)', strip.code === 0 && repack.code === 0, strip.stderr + repack.stderr)) {
-    throw new Error('npm pack failed');
+  check(
+    "npm pack leaves the repository's package.json as it was",
+    readFileSync(path.join(repo, 'package.json'), 'utf8') === manifestBefore && !existsSync(path.join(repo, '.cache', 'package.json.before-pack')),
+  );
+  const mainTgz = path.join(packs, JSON.parse(packMain.stdout.slice(packMain.stdout.indexOf('['))) [0].filename);
+  const packPlatform = await run(process.execPath, [...npm, 'run', '--silent', 'pack:binary', '--', '--pack-destination', packs], { cwd: repo });
+  if (!check(`npm run pack:binary: platform package npm/${target}`, packPlatform.code === 0, packPlatform.stderr)) {
+    throw new Error('pack:binary failed');
   }
-  const mainTgz = path.join(packs, JSON.parse(repack.stdout)[0].filename);
-
-  const platformSrc = path.join(work, 'platform-src');
-  cpSync(npmDir, platformSrc, { recursive: true });
-  cpSync(binary, path.join(platformSrc, path.basename(binary)));
-  const packPlatform = await run(process.execPath, [...npm, 'pack', '--json', '--pack-destination', packs], {
-    cwd: platformSrc,
-  });
-  if (!check(`npm pack: platform package npm/${target}`, packPlatform.code === 0, packPlatform.stderr)) {
-    throw new Error('npm pack failed');
-  }
-  const platformTgz = path.join(packs, JSON.parse(packPlatform.stdout)[0].filename);
+  const platformTgz = packPlatform.stdout.trim().split('\n').pop();
+  check(
+    'the tarballs are named as the README says',
+    path.basename(mainTgz) === `${pkg.name}-${pkg.version}.tgz` && path.basename(platformTgz) === `${pkg.name}-${target}-${pkg.version}.tgz`,
+    `${mainTgz}\n${platformTgz}`,
+  );
 
   const mainFiles = await tarList(mainTgz);
+  const packedPkg = JSON.parse(await tarRead(mainTgz, 'package/package.json'));
+  const installScripts = ['preinstall', 'install', 'postinstall', 'prepare', 'prepack', 'postpack'].filter((k) => packedPkg.scripts?.[k]);
+  check('the packed package.json has no install-time (or pack-time) scripts', installScripts.length === 0, installScripts.join(', '));
+  const metadata = {
+    license: packedPkg.license === 'MIT',
+    author: typeof packedPkg.author === 'string' && packedPkg.author.length > 0,
+    repository: /^git\+https:\/\/github\.com\/[\w.-]+\/[\w.-]+\.git$/.test(packedPkg.repository?.url ?? ''),
+    homepage: /^https:\/\/github\.com\//.test(packedPkg.homepage ?? ''),
+    bugs: /^https:\/\/github\.com\/.+\/issues$/.test(packedPkg.bugs?.url ?? ''),
+    keywords: Array.isArray(packedPkg.keywords) && packedPkg.keywords.includes('udp') && packedPkg.keywords.includes('dgram'),
+    engines: typeof packedPkg.engines?.node === 'string',
+  };
+  const missingMetadata = Object.keys(metadata).filter((k) => !metadata[k]);
+  check(
+    'the packed package.json has license, author, repository, homepage, bugs, keywords, engines',
+    missingMetadata.length === 0,
+    `missing or wrong: ${missingMetadata.join(', ')}`,
+  );
+  const license = await tarRead(mainTgz, 'package/LICENSE');
+  check(
+    'LICENSE in the tarball: MIT, the project\'s copyright',
+    license.startsWith('MIT License') && license.includes('Copyright (c) 2026 The fastdgram authors'),
+    license.slice(0, 200),
+  );
+  const changelog = await tarRead(mainTgz, 'package/CHANGELOG.md');
+  check(
+    'CHANGELOG.md in the tarball: Keep a Changelog sections Unreleased and 0.1.0',
+    changelog.includes('## [Unreleased]') && changelog.includes(`## [${pkg.version}]`) && /keepachangelog\.com/.test(changelog),
+    changelog.slice(0, 300),
+  );
+  const allowed = /^package\/(package\.json|README\.md|LICENSE|CHANGELOG\.md|docs\/[\w-]+\.md|dist\/[\w-]+\.(js|d\.ts)|entry\/[\w-]+\.(js|mjs)|native\/index\.(js|d\.ts)|register\/[\w-]+\.(js|mjs|d\.ts)|types\/index\.d\.m?ts)$/;
+  const unexpected = mainFiles.filter((f) => !allowed.test(f));
+  check('the main tarball holds only the files list (package.json, docs, dist, entry, native loader, register, types)', unexpected.length === 0, unexpected.join('\n'));
   const needed = [
     'package/package.json',
     'package/entry/index.js',
@@ -236,6 +273,11 @@ try {
     'package/register/index.js',
     'package/register/index.mjs',
     'package/README.md',
+    'package/LICENSE',
+    'package/CHANGELOG.md',
+    'package/docs/api.md',
+    'package/entry/bundler.mjs',
+    'package/dist/fallback.js',
   ];
   const missing = needed.filter((f) => !mainFiles.includes(f));
   check('main tarball holds the entry points, wrapper, loader, types and register', missing.length === 0, `missing: ${missing.join(', ')}`);
@@ -243,11 +285,11 @@ try {
   check('main tarball holds no binary, no sources, no tests', strays.length === 0, strays.join('\n'));
   const platformFiles = await tarList(platformTgz);
   check(
-    'platform tarball holds the binary',
-    platformFiles.includes(`package/${path.basename(binary)}`),
+    'platform tarball holds the binary and the LICENSE',
+    platformFiles.includes(`package/${path.basename(binary)}`) && platformFiles.includes('package/LICENSE'),
     platformFiles.join('\n'),
   );
-  const platformPkg = JSON.parse(readFileSync(path.join(platformSrc, 'package.json'), 'utf8'));
+  const platformPkg = JSON.parse(await tarRead(platformTgz, 'package/package.json'));
   check(
     'platform package declares os and cpu (and libc on Linux) and its binary as main',
     Array.isArray(platformPkg.os) &&
@@ -307,6 +349,7 @@ try {
         report.from === '127.0.0.1' &&
         report.isNodeDgram === false &&
         report.isFastdgramSocket === true &&
+        report.additions === 'present' &&
         result.stderr === '',
       `exit ${result.code}\n${result.stdout}\n${result.stderr}`,
     );
@@ -318,6 +361,15 @@ try {
     timeout: 300_000,
   });
   check('type tests against the installed package', types.code === 0, types.stdout + types.stderr);
+  const interop = await run(process.execPath, [path.join(repo, 'scripts', 'test-interop.mjs'), '--package', installed], {
+    cwd: repo,
+    timeout: 300_000,
+  });
+  check(
+    `interop tests against the installed package (${/interop: (\d+ passed, \d+ failed)/.exec(interop.stdout)?.[1] ?? 'no summary'})`,
+    interop.code === 0,
+    interop.stdout + interop.stderr,
+  );
 
   // --- main package alone: no binary for this host ---------------------------
   const bare = path.join(work, 'no-binary');
@@ -362,10 +414,11 @@ try {
     // below
   }
   check(
-    'no binary + FASTDGRAM_FALLBACK=node: node:dgram, one warning, the datagram echoed',
+    'no binary + FASTDGRAM_FALLBACK=node: node:dgram sockets, additions throwing ERR_FASTDGRAM_NO_BINARY, one warning, the datagram echoed',
     fallback.code === 0 &&
       fallbackReport?.echo === 'hello from commonjs' &&
-      fallbackReport.isNodeDgram === true &&
+      fallbackReport.isNodeSocket === true &&
+      fallbackReport.additions === 'ERR_FASTDGRAM_NO_BINARY' &&
       (fallback.stderr.match(/FastdgramFallbackWarning/g) || []).length === 1,
     `exit ${fallback.code}\n${fallback.stdout}\n${fallback.stderr}`,
   );
