@@ -234,6 +234,49 @@ test("fallback: every addition throws ERR_FASTDGRAM_NO_BINARY naming it, with th
   t.true(report.additionsHidden, 'the stand-ins are not enumerable');
 });
 
+test("fallback: reusePort, receiveBlockList and sendBlockList are refused where this Node.js's node:dgram lacks them, and passed on where it has them", async (t) => {
+  const script = `
+    const dgram = require('fastdgram');
+    const { BlockList } = require('node:net');
+    const outcome = (options) => {
+      try { dgram.createSocket({ type: 'udp4', ...options }).close(); return 'accepted'; }
+      catch (e) { return e.code + ' ' + e.addition; }
+    };
+    console.log(JSON.stringify({
+      reusePort: outcome({ reusePort: true }),
+      reusePortOff: outcome({ reusePort: false }),
+      receiveBlockList: outcome({ receiveBlockList: new BlockList() }),
+      sendBlockList: outcome({ sendBlockList: new BlockList() }),
+    }));
+  `;
+  const { code, stdout, stderr } = await node(['-e', script], { ...NO_BINARY, FASTDGRAM_FALLBACK: 'node' });
+  t.is(code, 0, stderr);
+  // What this Node.js's node:dgram has: reusePort since 22.12 and 23.1; the
+  // block lists where it type-checks them.
+  const nodeDgram = require('node:dgram');
+  const checksOption = (option) => {
+    try {
+      nodeDgram.createSocket({ type: 'udp4', [option]: 1 }).close();
+      return false;
+    } catch (e) {
+      return e.code === 'ERR_INVALID_ARG_TYPE';
+    }
+  };
+  const [major, minor] = process.versions.node.split('.').map(Number);
+  const has = {
+    reusePort: (major === 22 && minor >= 12) || (major === 23 && minor >= 1) || major >= 24,
+    receiveBlockList: checksOption('receiveBlockList'),
+    sendBlockList: checksOption('sendBlockList'),
+  };
+  const expected = (option) => (has[option] ? 'accepted' : `ERR_FASTDGRAM_NO_BINARY ${option}`);
+  t.deepEqual(JSON.parse(stdout), {
+    reusePort: expected('reusePort'),
+    reusePortOff: 'accepted',
+    receiveBlockList: expected('receiveBlockList'),
+    sendBlockList: expected('sendBlockList'),
+  });
+});
+
 test("fallback: the stand-ins cover exactly the additions fastdgram's Socket.prototype installs", (t) => {
   const { Socket } = require('../dist/index.js');
   const { ADDITION_METHODS } = require('../dist/fallback.js');

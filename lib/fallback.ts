@@ -24,6 +24,32 @@ export const ADDITION_METHODS: readonly (string | symbol)[] = [
 export const ADDITION_OPTIONS: readonly string[] = ['recvDestination', 'dontFragment'];
 export const ADDITION_EVENTS: readonly string[] = ['messages'];
 
+/**
+ * node:dgram's options that fastdgram offers on every Node.js version, and
+ * whether this Node.js's node:dgram has them too. Where it does not, it would
+ * ignore them (a receiveBlockList that blocks nothing), so the fallback
+ * refuses them as additions.
+ */
+export function optionsMissingFromNode(): string[] {
+  const [major, minor] = process.versions.node.split('.').map(Number);
+  const missing: string[] = [];
+  // reusePort: Node.js 22.12 and 23.1 (node does not validate it, so no probe).
+  if (major < 22 || (major === 22 && minor < 12) || (major === 23 && minor < 1)) missing.push('reusePort');
+  if (!validatesOption('receiveBlockList')) missing.push('receiveBlockList');
+  if (!validatesOption('sendBlockList')) missing.push('sendBlockList');
+  return missing;
+}
+
+/** Whether node:dgram knows `option`: it rejects a value of the wrong type. */
+function validatesOption(option: string): boolean {
+  try {
+    dgram.createSocket({ type: 'udp4', [option]: 'not a BlockList' } as unknown as dgram.SocketOptions).close();
+    return false;
+  } catch {
+    return true;
+  }
+}
+
 type NoBinaryError = Error & { code: string };
 
 /** ERR_FASTDGRAM_NO_BINARY for one addition; its cause is why no binary loaded. */
@@ -43,9 +69,9 @@ function describeMethod(key: string | symbol): string {
 }
 
 /** Throws for an addition option that asks for something (not undefined or false). */
-function rejectAdditionOptions(type: unknown, cause: Error): void {
+function rejectAdditionOptions(type: unknown, options: readonly string[], cause: Error): void {
   if (type === null || typeof type !== 'object') return;
-  for (const option of ADDITION_OPTIONS) {
+  for (const option of options) {
     const value = (type as Record<string, unknown>)[option];
     if (value !== undefined && value !== false) {
       throw unavailable(option, `The ${option} option of dgram.createSocket()`, cause);
@@ -71,9 +97,10 @@ const NodeSocket = dgram.Socket as unknown as new (
 
 /** node:dgram with the additions as throwing stand-ins; `cause`: why no binary loads. */
 export function fallbackDgram(cause: Error): FallbackModule {
+  const refusedOptions = [...ADDITION_OPTIONS, ...optionsMissingFromNode()];
   class Socket extends NodeSocket {
     constructor(type: dgram.SocketType | dgram.SocketOptions, listener?: MessageListener) {
-      rejectAdditionOptions(type, cause);
+      rejectAdditionOptions(type, refusedOptions, cause);
       super(type, listener);
     }
   }

@@ -21,12 +21,12 @@
 import { execFile } from 'node:child_process';
 import {
   chmodSync,
-  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
+  renameSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -129,6 +129,21 @@ function findTools(env, tools) {
   );
 }
 
+/** The commands of the README's two blocks under "Before the first release", comments dropped. */
+function readmeInstallBlocks() {
+  const readme = readFileSync(path.join(repo, 'README.md'), 'utf8');
+  const start = readme.indexOf('\n### Before the first release: from a clone\n');
+  if (start === -1) throw new Error('README.md has no "Before the first release: from a clone" section');
+  const section = readme.slice(start, readme.indexOf('\n### ', start + 1));
+  const blocks = [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) =>
+    m[1]
+      .split('\n')
+      .map((line) => line.replace(/#.*$/, '').trim().replace(/\s+/g, ' '))
+      .filter(Boolean),
+  );
+  return [blocks[0] ?? [], blocks[1] ?? []];
+}
+
 async function tarRead(tgz, file) {
   const { code, stdout, stderr } = await run('tar', ['-xzOf', tgz, file]);
   if (code !== 0) throw new Error(`tar -xzOf ${tgz} ${file}: ${stderr}`);
@@ -203,29 +218,47 @@ try {
     console.log('note: dist/ is older than lib/ — packing it as built (npm run build:ts refreshes it)');
   }
 
-  // --- pack, as the README's install section says -------------------------
-  // `npm pack` (its prepack/postpack drop the clone-only scripts) and
-  // `npm run pack:binary`, each with --pack-destination.
+  // --- pack, as the README's "Before the first release" says ---------------
+  // Its first block runs in the clone (npm install, done before this script
+  // runs; then npm pack and npm run pack:binary, which write the tarballs
+  // there), its second in the user's project: npm install of the two
+  // tarballs, the README's /path/to/fastdgram/ being where they are and its
+  // linux-x64-gnu this host's target.
   const packs = path.join(work, 'packs');
   mkdirSync(packs);
   const npm = [npmCli()];
+  const [cloneCommands, projectCommands] = readmeInstallBlocks();
+  check(
+    "the README's install from a clone: npm install, npm pack, npm run pack:binary; then one npm install of two tarballs",
+    JSON.stringify(cloneCommands) === JSON.stringify(['npm install', 'npm pack', 'npm run pack:binary']) &&
+      projectCommands.length === 1 &&
+      /^npm install \S+\.tgz \S+\.tgz$/.test(projectCommands[0]),
+    JSON.stringify({ cloneCommands, projectCommands }),
+  );
   const manifestBefore = readFileSync(path.join(repo, 'package.json'), 'utf8');
-  const packMain = await run(process.execPath, [...npm, 'pack', '--json', '--pack-destination', packs], { cwd: repo });
-  if (!check('npm pack: main package', packMain.code === 0, packMain.stderr)) throw new Error('npm pack failed');
+  const packed = [];
+  for (const command of cloneCommands.slice(1)) {
+    const result = await run(process.execPath, [...npm, ...command.split(' ').slice(1)], { cwd: repo });
+    if (!check(`in the clone: ${command}`, result.code === 0, result.stderr)) throw new Error(`${command} failed`);
+    const written = command === 'npm pack' ? result.stdout.trim().split('\n').pop() : path.basename(result.stdout.trim().split('\n').pop());
+    packed.push(written);
+    renameSync(path.join(repo, written), path.join(packs, written));
+  }
   check(
     "npm pack leaves the repository's package.json as it was",
     readFileSync(path.join(repo, 'package.json'), 'utf8') === manifestBefore && !existsSync(path.join(repo, '.cache', 'package.json.before-pack')),
   );
-  const mainTgz = path.join(packs, JSON.parse(packMain.stdout.slice(packMain.stdout.indexOf('['))) [0].filename);
-  const packPlatform = await run(process.execPath, [...npm, 'run', '--silent', 'pack:binary', '--', '--pack-destination', packs], { cwd: repo });
-  if (!check(`npm run pack:binary: platform package npm/${target}`, packPlatform.code === 0, packPlatform.stderr)) {
-    throw new Error('pack:binary failed');
-  }
-  const platformTgz = packPlatform.stdout.trim().split('\n').pop();
+  const [mainTgz, platformTgz] = packed.map((file) => path.join(packs, file));
+  const installArgs = projectCommands[0]
+    .split(' ')
+    .slice(1)
+    .map((arg) => arg.replace('/path/to/fastdgram/', `${packs}${path.sep}`).replace('-linux-x64-gnu-', `-${target}-`));
   check(
-    'the tarballs are named as the README says',
-    path.basename(mainTgz) === `${pkg.name}-${pkg.version}.tgz` && path.basename(platformTgz) === `${pkg.name}-${target}-${pkg.version}.tgz`,
-    `${mainTgz}\n${platformTgz}`,
+    "the tarballs are the ones the README's npm install names",
+    JSON.stringify(installArgs.slice(1)) === JSON.stringify([mainTgz, platformTgz]) &&
+      path.basename(mainTgz) === `${pkg.name}-${pkg.version}.tgz` &&
+      path.basename(platformTgz) === `${pkg.name}-${target}-${pkg.version}.tgz`,
+    `${installArgs.join(' ')}\n${mainTgz}\n${platformTgz}`,
   );
 
   const mainFiles = await tarList(mainTgz);
@@ -312,8 +345,8 @@ try {
   const app = path.join(work, 'app');
   mkdirSync(app);
   writeFileSync(path.join(app, 'package.json'), '{ "name": "fastdgram-user", "version": "1.0.0", "private": true }\n');
-  const install = await run('npm', ['install', mainTgz, platformTgz], { cwd: app, env, shell: process.platform === 'win32' });
-  check('npm install <main.tgz> <platform.tgz> (offline, no Rust) succeeds', install.code === 0, install.stderr + install.stdout);
+  const install = await run('npm', installArgs, { cwd: app, env, shell: process.platform === 'win32' });
+  check(`in the project: npm ${installArgs.join(' ')} (offline, no Rust) succeeds`, install.code === 0, install.stderr + install.stdout);
   check('npm install says nothing about install scripts', !/install-script|prepare|gyp/i.test(install.stderr), install.stderr);
   const installedPkg = JSON.parse(readFileSync(path.join(app, 'node_modules', 'fastdgram', 'package.json'), 'utf8'));
   const lifecycle = ['preinstall', 'install', 'postinstall', 'prepare'].filter((k) => installedPkg.scripts?.[k]);
