@@ -25,10 +25,10 @@ export const ADDITION_OPTIONS: readonly string[] = ['recvDestination', 'dontFrag
 export const ADDITION_EVENTS: readonly string[] = ['messages'];
 
 /**
- * node:dgram's options that fastdgram offers on every Node.js version, and
- * whether this Node.js's node:dgram has them too. Where it does not, it would
- * ignore them (a receiveBlockList that blocks nothing), so the fallback
- * refuses them as additions.
+ * The options of node:dgram that fastdgram offers on every Node.js version
+ * but this Node.js's node:dgram lacks. It would ignore them (a
+ * receiveBlockList that blocks nothing), so the fallback refuses them as it
+ * refuses the additions.
  */
 export function optionsMissingFromNode(): string[] {
   const [major, minor] = process.versions.node.split('.').map(Number);
