@@ -21,8 +21,9 @@
 // --package DIR, an installed copy such as the one scripts/test-package.mjs
 // installs from the packed tarball); the platform package sits beside it as
 // npm installs it. @types/node is this repository's, or, with --types-node
-// VERSION (22, 24, 26, ...), @types/node@VERSION installed from npm into
-// .cache/types-node-VERSION (once).
+// VERSION (22, 24, 26, ...), the repository's devDependency types-node-VERSION
+// (an alias of @types/node@VERSION) where it has one, else @types/node@VERSION
+// installed from npm into .cache/types-node-VERSION (once).
 // Prints one line per check and "N passed, M failed"; exits 1 on a failure.
 import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -64,6 +65,10 @@ function run(file, argv, options = {}) {
 async function typesNodeDir() {
   if (!typesNodeVersion) return path.join(repo, 'node_modules', '@types', 'node');
   if (!/^[0-9][0-9.]*$/.test(typesNodeVersion)) throw new Error(`--types-node wants a version such as 24, got ${typesNodeVersion}`);
+  // The repository's own alias of that version (a devDependency
+  // types-node-VERSION, as scripts/test-types.mjs uses), where there is one.
+  const alias = path.join(repo, 'node_modules', `types-node-${typesNodeVersion}`);
+  if (existsSync(path.join(alias, 'package.json'))) return alias;
   const prefix = path.join(repo, '.cache', `types-node-${typesNodeVersion}`);
   const dir = path.join(prefix, 'node_modules', '@types', 'node');
   if (!existsSync(path.join(dir, 'package.json'))) {
