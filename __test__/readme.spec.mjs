@@ -144,8 +144,8 @@ test("the contributors' quick start is what .ci/run runs first", (t) => {
 test('the first screen (40 lines) says what it is, how to install, the figures, the platforms, the quick start, in that order', (t) => {
   const first = read('README.md').split('\n').slice(0, 40).join('\n');
   const order = [
-    /^# fastdgram\n\nfastdgram is Node\.js's `node:dgram`/,
-    /read on the\s+JavaScript thread when libuv's poll reports the socket readable/,
+    /^# fastdgram\n\nfastdgram is a drop-in replacement for Node\.js's `node:dgram`/,
+    /read on the\s+JavaScript\s+thread\s+when\s+libuv's\s+poll\s+reports\s+the\s+socket\s+readable/,
     /\[the API of the additions\]\(docs\/api\.md\)/,
     /npm install fastdgram`.*it is not yet\s+\(today that command answers 404\)/s,
     /npm pack && npm run pack:binary/,
