@@ -191,21 +191,21 @@ nsTest(`dontFragment, path MTU ${PATH_MTU}: a 2,000-byte datagram fails with EMS
 });
 
 async function readmeExample() {
-  const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
-  const match = readme.match(/### socket\.setTOS\(tos\) and dontFragment\n[\s\S]*?```js\n([\s\S]*?)```/);
+  const docs = await readFile(new URL('../docs/api.md', import.meta.url), 'utf8');
+  const match = docs.match(/### `options\.dontFragment`\n[\s\S]*?```js\n([\s\S]*?)```/);
   return match?.[1];
 }
 
-test('the README example of setTOS and dontFragment runs: on host loopback the 2,000 bytes arrive', async (t) => {
+test('the docs/api.md example of dontFragment and setTOS runs: on host loopback the 2,000 bytes arrive', async (t) => {
   const code = await readmeExample();
-  t.truthy(code, 'README has the example');
+  t.truthy(code, 'docs/api.md has the example');
   const { stdout } = await promisify(execFile)(process.execPath, ['-e', code], { cwd: ROOT, timeout: 10_000 });
   t.is(stdout, 'TOS 184\nreceived 2000 bytes\n');
 });
 
-nsTest(`the README example of setTOS and dontFragment runs: where the path MTU is ${PATH_MTU}, EMSGSIZE with the MTU`, async (t, ns) => {
+nsTest(`the docs/api.md example of dontFragment and setTOS runs: where the path MTU is ${PATH_MTU}, EMSGSIZE with the MTU`, async (t, ns) => {
   const code = await readmeExample();
-  t.truthy(code, 'README has the example');
+  t.truthy(code, 'docs/api.md has the example');
   const { stdout } = await promisify(execFile)('ip', ['netns', 'exec', ns, process.execPath, '-e', code], { cwd: ROOT, timeout: 10_000 });
   t.is(stdout, `TOS 184\nEMSGSIZE: path MTU ${PATH_MTU}\n`);
 });

@@ -1,16 +1,165 @@
-// The README's usage example runs as written and prints what it says.
+// The README and docs/api.md run as they say. Their rule ("Running the
+// examples" in the README): a `js` block is a complete CommonJS program, an
+// `mjs` block a complete ES module; saved as example.js / example.mjs in a
+// project where fastdgram is installed and run with `node example.js`, it
+// prints what the `text` block after it shows, `<…>` standing for what
+// differs from run to run. So each runnable block is run exactly so: in a
+// fresh project whose node_modules/fastdgram is this repository.
+// Also: every runnable block has its output block; the links between the two
+// files and to their headings resolve; the README's headline figures are what
+// scripts/readme-headline.mjs makes of the result file it names; the quick
+// start is what .ci/run runs; the first screen says what the issue asks.
 import test from 'ava';
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { headline, BEGIN, END } from '../scripts/readme-headline.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+const DOCS = ['README.md', 'docs/api.md'];
+const RUNNABLE = { js: 'example.js', mjs: 'example.mjs' };
 
-test('the README usage example runs and exchanges datagrams', async (t) => {
-  const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
-  const match = readme.match(/## Usage\n[\s\S]*?```js\n([\s\S]*?)```/);
-  t.truthy(match, 'README has a js block under Usage');
-  const { stdout } = await promisify(execFile)(process.execPath, ['-e', match[1]], { cwd: root, timeout: 10_000 });
-  t.regex(stdout, /^server got: hello from 127\.0\.0\.1:\d+\nclient got: hello\n$/);
+const read = (file) => readFileSync(path.join(root, file), 'utf8');
+
+/** The fenced blocks of a Markdown text, in order: { lang, code, heading }. */
+function blocks(text) {
+  const found = [];
+  let heading = '';
+  let fence = null;
+  for (const line of text.split('\n')) {
+    if (fence) {
+      if (line === '```') {
+        found.push({ ...fence, heading });
+        fence = null;
+      } else {
+        fence.code += `${line}\n`;
+      }
+    } else if (line.startsWith('```')) {
+      fence = { lang: line.slice(3).trim(), code: '' };
+    } else if (line.startsWith('#')) {
+      heading = line;
+    }
+  }
+  return found;
+}
+
+/** Each runnable block with the output block that follows it (or null). */
+function examples(file) {
+  const list = blocks(read(file));
+  return list
+    .map((block, i) => ({ ...block, file, output: list[i + 1]?.lang === 'text' ? list[i + 1].code : null }))
+    .filter((block) => block.lang in RUNNABLE);
+}
+
+/** The output block as a pattern: literal text, `<…>` for a run of non-space characters. */
+function outputPattern(expected) {
+  const parts = expected.split(/<[^<>\s]+>/).map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  return new RegExp(`^${parts.join('\\S+')}$`);
+}
+
+const all = DOCS.flatMap(examples);
+
+// One project for every example, as a reader has it: fastdgram installed.
+const project = mkdtempSync(path.join(tmpdir(), 'fastdgram-readme-'));
+mkdirSync(path.join(project, 'node_modules'));
+symlinkSync(root, path.join(project, 'node_modules', 'fastdgram'), process.platform === 'win32' ? 'junction' : 'dir');
+writeFileSync(path.join(project, 'package.json'), '{ "name": "readme-examples", "private": true }\n');
+test.after.always(() => rmSync(project, { recursive: true, force: true }));
+
+test('the README and docs/api.md have runnable examples, each followed by the output it prints', (t) => {
+  t.true(examples('README.md').length >= 1, 'README.md');
+  t.true(examples('docs/api.md').length >= 10, 'docs/api.md');
+  for (const example of all) t.not(example.output, null, `${example.file} ${example.heading}: a text block after the example`);
+});
+
+// Serially: several examples wait on timers, which a loaded machine stretches.
+all.forEach((example, index) => {
+  test.serial(`${example.file} ${example.heading} (${example.lang} block ${index + 1}) runs with node ${RUNNABLE[example.lang]} and prints its text block`, async (t) => {
+    const dir = path.join(project, `example-${index}`);
+    mkdirSync(dir);
+    symlinkSync(path.join(project, 'node_modules'), path.join(dir, 'node_modules'), process.platform === 'win32' ? 'junction' : 'dir');
+    writeFileSync(path.join(dir, RUNNABLE[example.lang]), example.code);
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [RUNNABLE[example.lang]], { cwd: dir, timeout: 15_000 });
+    t.is(stderr, '');
+    t.regex(stdout, outputPattern(example.output ?? ''));
+  });
+});
+
+test('the output pattern: <…> matches what varies, the rest literally', (t) => {
+  const pattern = outputPattern('received 100 datagrams in <N> batches\n');
+  t.regex('received 100 datagrams in 7 batches\n', pattern);
+  t.notRegex('received 10 datagrams in 7 batches\n', pattern);
+  t.notRegex('received 100 datagrams in 7 batches\nmore\n', pattern);
+  t.regex('a.b (c)\n', outputPattern('a.b (c)\n'));
+  t.notRegex('axb (c)\n', outputPattern('a.b (c)\n'));
+});
+
+/** GitHub's anchor of a heading. */
+function anchor(heading) {
+  return heading
+    .replace(/^#+\s*/, '')
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+    .replace(/\s/g, '-');
+}
+
+test('links between README.md and docs/api.md, and to their headings, resolve', (t) => {
+  const anchors = Object.fromEntries(
+    DOCS.map((file) => [file, new Set(read(file).split('\n').filter((l) => /^#+ /.test(l)).map(anchor))]),
+  );
+  const broken = [];
+  for (const file of DOCS) {
+    const text = read(file).replace(/```[\s\S]*?```/g, '');
+    for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+      if (/^https?:/.test(target)) continue;
+      const [filePart, hash] = target.split('#');
+      const linked = filePart ? path.normalize(path.join(path.dirname(file), filePart)) : file;
+      if (!existsSync(path.join(root, linked))) broken.push(`${file}: ${target} (no such file)`);
+      else if (hash !== undefined && anchors[linked] && !anchors[linked].has(hash)) broken.push(`${file}: ${target} (no such heading)`);
+    }
+  }
+  t.deepEqual(broken, []);
+});
+
+test("the README's headline figures are what scripts/readme-headline.mjs makes of the result file it names", (t) => {
+  const readme = read('README.md');
+  const begin = BEGIN.exec(readme);
+  t.truthy(begin, 'the headline markers');
+  const block = readme.slice(begin.index, readme.indexOf(END) + END.length + 1);
+  t.is(block, headline(begin[1]));
+});
+
+test("the contributors' quick start is what .ci/run runs first", (t) => {
+  const readme = read('README.md');
+  const quick = blocks(readme.slice(readme.indexOf('**Contributing.**'))).find((b) => b.lang === 'sh');
+  const commands = quick.code.split('\n').map((l) => l.replace(/#.*$/, '').trim()).filter(Boolean);
+  t.deepEqual(commands, ['npm install', 'npm test']);
+  const ci = read('.ci/run').split('\n').filter((l) => !l.startsWith('#') && !l.startsWith('echo') && l.trim() && !/^(set|cd|ulimit|export) /.test(l));
+  t.deepEqual(ci.slice(0, 2), commands);
+});
+
+test('the first screen (40 lines) says what it is, how to install, the figures, the platforms, the quick start, in that order', (t) => {
+  const first = read('README.md').split('\n').slice(0, 40).join('\n');
+  const order = [
+    /^# fastdgram\n\nfastdgram is a drop-in replacement for Node\.js's `node:dgram`/,
+    /read on the\s+JavaScript\s+thread\s+when\s+libuv's\s+poll\s+reports\s+the\s+socket\s+readable/,
+    /\[the API of the additions\]\(docs\/api\.md\)/,
+    /npm install fastdgram`.*it is not yet\s+\(today that command answers 404\)/s,
+    /npm pack && npm run pack:binary/,
+    /\| send: datagrams\/s at the receiver/,
+    /\| Linux x86_64, glibc \| built and tested/,
+    /\| Windows \| does not build yet/,
+    /\*\*Contributing\.\*\*/,
+    /```sh\nnpm install .*\nnpm test .*\n```/,
+  ];
+  let at = 0;
+  for (const pattern of order) {
+    const match = pattern.exec(first.slice(at));
+    t.truthy(match, `${pattern} after offset ${at}`);
+    if (match) at += match.index + match[0].length;
+  }
+  t.notRegex(first, /tokio I\/O thread/, 'receiving is not on a tokio thread');
 });

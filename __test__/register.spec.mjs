@@ -94,8 +94,9 @@ test('with FASTDGRAM_FALLBACK=node and no binary, the register still works (node
   });
   t.falsy(error, stderr);
   t.truthy(report, stderr);
-  // require('fastdgram') is node:dgram itself here, so "is fastdgram" holds and
-  // the datagrams flow through node:dgram, not through a loop of redirections.
+  // require('fastdgram') is fastdgram's fallback (node:dgram's sockets) here,
+  // so "is fastdgram" holds and the datagrams flow through node:dgram, not
+  // through a loop of redirections.
   t.true(report.requireDgramIsFastdgram);
   t.true(report.importNodeDgramIsFastdgram);
   datagramsFlowed(t, report);

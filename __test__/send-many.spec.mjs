@@ -513,10 +513,10 @@ linuxOnly('from on loopback: a socket bound to 0.0.0.0 sends from 127.0.0.2 (sin
   t.is(box[8].rinfo.address, '127.0.0.3');
 });
 
-test('the README example runs as written', async (t) => {
-  const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
-  const match = readme.match(/### socket\.sendMany\(messages\[, callback\]\)\n[\s\S]*?```js\n([\s\S]*?)```/);
-  t.truthy(match, 'README has a js block under the sendMany heading');
+test('the docs/api.md example runs as written', async (t) => {
+  const docs = await readFile(new URL('../docs/api.md', import.meta.url), 'utf8');
+  const match = docs.match(/## `socket\.sendMany\(messages\[, callback\]\)`\n[\s\S]*?```js\n([\s\S]*?)```/);
+  t.truthy(match, 'docs/api.md has a js block under the sendMany heading');
   const root = fileURLToPath(new URL('..', import.meta.url));
   const { stdout } = await promisify(execFile)(process.execPath, ['-e', match[1]], { cwd: root, timeout: 10_000 });
   t.regex(stdout, /^sent 3 datagrams\nreceived: one, two, three\n$/);

@@ -5,23 +5,29 @@
 // own thread. Works on every Node.js version fastdgram supports (node:dgram's
 // reusePort needs Node.js >= 22.12); needs Linux (or FreeBSD, DragonFly).
 //
-//   node examples/reuse-port-workers.mjs [workers] [seconds] [--port P] [--no-load]
+//   node examples/reuse-port-workers.mjs [workers] [seconds] [--address A] [--port P] [--no-load]
 //
 // Prints datagrams/s per worker every second and a total at the end, then
-// exits once every worker has closed its socket and ended by itself. Unless
+// exits once every worker has closed its socket and ended by itself. The
+// workers bind --address (default 127.0.0.1; an IPv6 address makes them udp6
+// sockets; 0.0.0.0 or :: to take traffic from other machines). Unless
 // --no-load is given, one more worker sends 64-byte datagrams to the port from
-// 64 sockets (64 source ports); with --no-load, point your own traffic at
-// the port it prints.
+// 64 sockets (64 source ports), to the address (to loopback when it is a
+// wildcard); with --no-load, point your own traffic at the address and port
+// it prints.
 import dgram from 'fastdgram';
+import { isIP } from 'node:net';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 
-const ADDRESS = '127.0.0.1';
+const DEFAULT_ADDRESS = '127.0.0.1';
 const LOAD_SOURCES = 64;
 const LOAD_SIZE = 64;
 const LOAD_MAX_IN_FLIGHT = 1024;
 
 function usage(message) {
-  process.stderr.write(`${message}\nusage: node examples/reuse-port-workers.mjs [workers] [seconds] [--port P] [--no-load]\n`);
+  process.stderr.write(
+    `${message}\nusage: node examples/reuse-port-workers.mjs [workers] [seconds] [--address A] [--port P] [--no-load]\n`,
+  );
   process.exit(2);
 }
 
@@ -35,19 +41,38 @@ function positiveInteger(text, what, fallback) {
 function parseArgs(argv) {
   const positional = [];
   let port = 0;
+  let address = DEFAULT_ADDRESS;
   let withLoad = true;
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--no-load') withLoad = false;
     else if (argv[i] === '--port') port = positiveInteger(argv[++i], 'the port', 0);
+    else if (argv[i] === '--address') address = ipAddress(argv[++i]);
     else positional.push(argv[i]);
   }
   return {
     workers: positiveInteger(positional[0], 'workers', 2),
     seconds: positiveInteger(positional[1], 'seconds', 5),
+    address,
     port,
     withLoad,
   };
 }
+
+function ipAddress(text) {
+  if (text === undefined || isIP(text) === 0) usage(`the address must be an IPv4 or IPv6 address, got ${text}`);
+  return text;
+}
+
+const socketType = (address) => (isIP(address) === 6 ? 'udp6' : 'udp4');
+
+/** Where the built-in load sends: the address, or loopback when it is a wildcard. */
+function loadTarget(address) {
+  if (address === '0.0.0.0') return '127.0.0.1';
+  if (isIP(address) === 6 && /^[0:]+$/.test(address)) return '::1';
+  return address;
+}
+
+const hostPort = (address, port) => (isIP(address) === 6 ? `[${address}]:${port}` : `${address}:${port}`);
 
 /** Resolves with the worker's next message that has `key`. */
 function nextMessage(worker, key) {
@@ -65,7 +90,7 @@ function nextMessage(worker, key) {
 const format = (n) => Math.round(n).toLocaleString('en-US');
 
 async function main() {
-  const { workers, seconds, port: wantedPort, withLoad } = parseArgs(process.argv.slice(2));
+  const { workers, seconds, address, port: wantedPort, withLoad } = parseArgs(process.argv.slice(2));
   // never outlive the run by much, whatever happens
   setTimeout(() => {
     process.stderr.write('reuse-port-workers: did not finish in time\n');
@@ -77,12 +102,15 @@ async function main() {
   const receivers = [];
   let port = wantedPort;
   for (let index = 0; index < workers; index++) {
-    const worker = new Worker(new URL(import.meta.url), { workerData: { role: 'receiver', index, port, counts } });
+    const worker = new Worker(new URL(import.meta.url), { workerData: { role: 'receiver', index, address, port, counts } });
     receivers.push(worker);
     port = (await nextMessage(worker, 'port')).port; // the first worker picks it when none is given
   }
-  console.log(`${workers} worker${workers > 1 ? 's' : ''} receiving on ${ADDRESS}:${port} for ${seconds} s${withLoad ? `, load from ${LOAD_SOURCES} source ports` : ''}`);
-  const loader = withLoad ? new Worker(new URL(import.meta.url), { workerData: { role: 'load', port } }) : null;
+  const load = withLoad ? `, load from ${LOAD_SOURCES} source ports to ${hostPort(loadTarget(address), port)}` : '';
+  console.log(`${workers} worker${workers > 1 ? 's' : ''} receiving on ${hostPort(address, port)} for ${seconds} s${load}`);
+  const loader = withLoad
+    ? new Worker(new URL(import.meta.url), { workerData: { role: 'load', address: loadTarget(address), port } })
+    : null;
 
   const started = performance.now();
   let last = Array.from(counts);
@@ -111,13 +139,13 @@ async function main() {
   // every worker ends by itself once its sockets are closed; then so does this process
 }
 
-function receiver({ index, port, counts }) {
-  const socket = dgram.createSocket({ type: 'udp4', reusePort: true });
+function receiver({ index, address, port, counts }) {
+  const socket = dgram.createSocket({ type: socketType(address), reusePort: true });
   socket.on('message', () => {
     counts[index]++;
   });
   socket.on('error', (err) => parentPort.postMessage({ error: `worker ${index}: ${err.message}` }));
-  socket.bind(port, ADDRESS, () => parentPort.postMessage({ port: socket.address().port }));
+  socket.bind(port, address, () => parentPort.postMessage({ port: socket.address().port }));
   const onRequest = (request) => {
     if (request !== 'close') return;
     socket.close(() => {
@@ -130,8 +158,8 @@ function receiver({ index, port, counts }) {
 
 // Sends from LOAD_SOURCES sockets in turn, in bursts of one datagram per
 // socket, with a bounded number of sends waiting for their callback.
-function load({ port }) {
-  const sockets = Array.from({ length: LOAD_SOURCES }, () => dgram.createSocket('udp4'));
+function load({ address, port }) {
+  const sockets = Array.from({ length: LOAD_SOURCES }, () => dgram.createSocket(socketType(address)));
   const payload = Buffer.alloc(LOAD_SIZE, 0x6c);
   let inFlight = 0;
   let stopping = false;
@@ -149,7 +177,7 @@ function load({ port }) {
     for (const s of sockets) {
       if (inFlight >= LOAD_MAX_IN_FLIGHT) break;
       inFlight++;
-      s.send(payload, port, ADDRESS, sent);
+      s.send(payload, port, address, sent);
     }
     return setImmediate(burst);
   };

@@ -1,15 +1,18 @@
 #!/usr/bin/env node
 // npm run test:package — fastdgram as a user gets it from npm, tried here.
 //
-// Packs the main package and this host's platform package (npm/<target>/ plus
-// the binary native/fastdgram.<target>.node that `npm run build` made) with
-// `npm pack`, then, in fresh temporary projects whose PATH has no cargo and no
-// rustc, and with npm offline (nothing downloaded, from anywhere):
+// Packs the main package with `npm pack` (as the README's install section
+// says: its prepack drops the clone-only scripts) and this host's platform
+// package with `npm run pack:binary`, checks the tarballs (files list,
+// LICENSE, CHANGELOG, metadata, no install-time scripts), then, in fresh
+// temporary projects whose PATH has no cargo and no rustc, and with npm
+// offline (nothing downloaded, from anywhere):
 //   1. installs both tarballs the way the registry would deliver them (the
 //      platform package satisfying the main package's optional dependency),
 //      and exchanges datagrams through the installed copy from a CommonJS
 //      file and from an ES module file, and through fastdgram/register;
-//   2. runs the type tests (scripts/test-types.mjs) against the installed copy;
+//   2. runs the type tests (scripts/test-types.mjs) and the interop tests
+//      (scripts/test-interop.mjs) against the installed copy;
 //   3. installs the main tarball alone (as on a host with no binary): the
 //      error names the platform, architecture, libc and the missing package,
 //      and FASTDGRAM_FALLBACK=node falls back to node:dgram with one warning.
@@ -18,12 +21,12 @@
 import { execFile } from 'node:child_process';
 import {
   chmodSync,
-  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
+  renameSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -126,6 +129,27 @@ function findTools(env, tools) {
   );
 }
 
+/** The commands of the README's two blocks under "Before the first release", comments dropped. */
+function readmeInstallBlocks() {
+  const readme = readFileSync(path.join(repo, 'README.md'), 'utf8');
+  const start = readme.indexOf('\n### Before the first release: from a clone\n');
+  if (start === -1) throw new Error('README.md has no "Before the first release: from a clone" section');
+  const section = readme.slice(start, readme.indexOf('\n### ', start + 1));
+  const blocks = [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) =>
+    m[1]
+      .split('\n')
+      .map((line) => line.replace(/#.*$/, '').trim().replace(/\s+/g, ' '))
+      .filter(Boolean),
+  );
+  return [blocks[0] ?? [], blocks[1] ?? []];
+}
+
+async function tarRead(tgz, file) {
+  const { code, stdout, stderr } = await run('tar', ['-xzOf', tgz, file]);
+  if (code !== 0) throw new Error(`tar -xzOf ${tgz} ${file}: ${stderr}`);
+  return stdout;
+}
+
 async function tarList(tgz) {
   const { code, stdout, stderr } = await run('tar', ['-tzf', tgz]);
   if (code !== 0) throw new Error(`tar -tzf ${tgz}: ${stderr}`);
@@ -141,12 +165,20 @@ server.bind(0, '127.0.0.1', () => {
   const timer = setTimeout(() => { console.error('no echo within 5 s'); process.exit(1); }, 5000);
   client.on('message', (msg, rinfo) => {
     clearTimeout(timer);
+    let additions = 'present';
+    try {
+      client.stats();
+    } catch (e) {
+      additions = e.code;
+    }
     console.log(JSON.stringify({
       app: ${JSON.stringify(label)},
       echo: msg.toString(),
       from: rinfo.address,
       isNodeDgram: dgram === nodeDgram,
       isFastdgramSocket: client instanceof Fast.Socket,
+      isNodeSocket: nodeDgram !== null && client instanceof nodeDgram.Socket,
+      additions,
     }));
     client.close();
     server.close();
@@ -186,45 +218,83 @@ try {
     console.log('note: dist/ is older than lib/ — packing it as built (npm run build:ts refreshes it)');
   }
 
-  // --- pack -------------------------------------------------------------
+  // --- pack, as the README's "Before the first release" says ---------------
+  // Its first block runs in the clone (npm install, done before this script
+  // runs; then npm pack and npm run pack:binary, which write the tarballs
+  // there), its second in the user's project: npm install of the two
+  // tarballs, the README's /path/to/fastdgram/ being where they are and its
+  // linux-x64-gnu this host's target.
   const packs = path.join(work, 'packs');
   mkdirSync(packs);
   const npm = [npmCli()];
-  const packMain = await run(process.execPath, [...npm, 'pack', '--ignore-scripts', '--json', '--pack-destination', packs], {
-    cwd: repo,
-  });
-  if (!check('npm pack: main package', packMain.code === 0, packMain.stderr)) throw new Error('npm pack failed');
-  // As the publish job does: without `prepare` (it builds from Rust sources
-  // for developers; npm 11 would list it as an install script waiting for
-  // approval). Unpacked, `npm pkg delete scripts.prepare`, packed again.
-  const packedTgz = path.join(packs, JSON.parse(packMain.stdout)[0].filename);
-  const stage = path.join(work, 'main-stage');
-  mkdirSync(stage);
-  const untar = await run('tar', ['-xzf', packedTgz, '-C', stage]);
-  if (untar.code !== 0) throw new Error(`tar -xzf: ${untar.stderr}`);
-  rmSync(packedTgz);
-  const stagedPkg = path.join(stage, 'package');
-  const strip = await run(process.execPath, [...npm, 'pkg', 'delete', 'scripts.prepare'], { cwd: stagedPkg });
-  const repack = await run(process.execPath, [...npm, 'pack', '--ignore-scripts', '--json', '--pack-destination', packs], {
-    cwd: stagedPkg,
-  });
-  if (!check('main package packed as published (without scripts.prepare)', strip.code === 0 && repack.code === 0, strip.stderr + repack.stderr)) {
-    throw new Error('npm pack failed');
+  const [cloneCommands, projectCommands] = readmeInstallBlocks();
+  check(
+    "the README's install from a clone: npm install, npm pack, npm run pack:binary; then one npm install of two tarballs",
+    JSON.stringify(cloneCommands) === JSON.stringify(['npm install', 'npm pack', 'npm run pack:binary']) &&
+      projectCommands.length === 1 &&
+      /^npm install \S+\.tgz \S+\.tgz$/.test(projectCommands[0]),
+    JSON.stringify({ cloneCommands, projectCommands }),
+  );
+  const manifestBefore = readFileSync(path.join(repo, 'package.json'), 'utf8');
+  const packed = [];
+  for (const command of cloneCommands.slice(1)) {
+    const result = await run(process.execPath, [...npm, ...command.split(' ').slice(1)], { cwd: repo });
+    if (!check(`in the clone: ${command}`, result.code === 0, result.stderr)) throw new Error(`${command} failed`);
+    const written = command === 'npm pack' ? result.stdout.trim().split('\n').pop() : path.basename(result.stdout.trim().split('\n').pop());
+    packed.push(written);
+    renameSync(path.join(repo, written), path.join(packs, written));
   }
-  const mainTgz = path.join(packs, JSON.parse(repack.stdout)[0].filename);
-
-  const platformSrc = path.join(work, 'platform-src');
-  cpSync(npmDir, platformSrc, { recursive: true });
-  cpSync(binary, path.join(platformSrc, path.basename(binary)));
-  const packPlatform = await run(process.execPath, [...npm, 'pack', '--json', '--pack-destination', packs], {
-    cwd: platformSrc,
-  });
-  if (!check(`npm pack: platform package npm/${target}`, packPlatform.code === 0, packPlatform.stderr)) {
-    throw new Error('npm pack failed');
-  }
-  const platformTgz = path.join(packs, JSON.parse(packPlatform.stdout)[0].filename);
+  check(
+    "npm pack leaves the repository's package.json as it was",
+    readFileSync(path.join(repo, 'package.json'), 'utf8') === manifestBefore && !existsSync(path.join(repo, '.cache', 'package.json.before-pack')),
+  );
+  const [mainTgz, platformTgz] = packed.map((file) => path.join(packs, file));
+  const installArgs = projectCommands[0]
+    .split(' ')
+    .slice(1)
+    .map((arg) => arg.replace('/path/to/fastdgram/', `${packs}${path.sep}`).replace('-linux-x64-gnu-', `-${target}-`));
+  check(
+    "the tarballs are the ones the README's npm install names",
+    JSON.stringify(installArgs.slice(1)) === JSON.stringify([mainTgz, platformTgz]) &&
+      path.basename(mainTgz) === `${pkg.name}-${pkg.version}.tgz` &&
+      path.basename(platformTgz) === `${pkg.name}-${target}-${pkg.version}.tgz`,
+    `${installArgs.join(' ')}\n${mainTgz}\n${platformTgz}`,
+  );
 
   const mainFiles = await tarList(mainTgz);
+  const packedPkg = JSON.parse(await tarRead(mainTgz, 'package/package.json'));
+  const installScripts = ['preinstall', 'install', 'postinstall', 'prepare', 'prepack', 'postpack'].filter((k) => packedPkg.scripts?.[k]);
+  check('the packed package.json has no install-time (or pack-time) scripts', installScripts.length === 0, installScripts.join(', '));
+  const metadata = {
+    license: packedPkg.license === 'MIT',
+    author: typeof packedPkg.author === 'string' && packedPkg.author.length > 0,
+    repository: /^git\+https:\/\/github\.com\/[\w.-]+\/[\w.-]+\.git$/.test(packedPkg.repository?.url ?? ''),
+    homepage: /^https:\/\/github\.com\//.test(packedPkg.homepage ?? ''),
+    bugs: /^https:\/\/github\.com\/.+\/issues$/.test(packedPkg.bugs?.url ?? ''),
+    keywords: Array.isArray(packedPkg.keywords) && packedPkg.keywords.includes('udp') && packedPkg.keywords.includes('dgram'),
+    engines: typeof packedPkg.engines?.node === 'string',
+  };
+  const missingMetadata = Object.keys(metadata).filter((k) => !metadata[k]);
+  check(
+    'the packed package.json has license, author, repository, homepage, bugs, keywords, engines',
+    missingMetadata.length === 0,
+    `missing or wrong: ${missingMetadata.join(', ')}`,
+  );
+  const license = await tarRead(mainTgz, 'package/LICENSE');
+  check(
+    'LICENSE in the tarball: MIT, the project\'s copyright',
+    license.startsWith('MIT License') && license.includes('Copyright (c) 2026 The fastdgram authors'),
+    license.slice(0, 200),
+  );
+  const changelog = await tarRead(mainTgz, 'package/CHANGELOG.md');
+  check(
+    'CHANGELOG.md in the tarball: Keep a Changelog sections Unreleased and 0.1.0',
+    changelog.includes('## [Unreleased]') && changelog.includes(`## [${pkg.version}]`) && /keepachangelog\.com/.test(changelog),
+    changelog.slice(0, 300),
+  );
+  const allowed = /^package\/(package\.json|README\.md|LICENSE|CHANGELOG\.md|docs\/[\w-]+\.md|dist\/[\w-]+\.(js|d\.ts)|entry\/[\w-]+\.(js|mjs)|native\/index\.(js|d\.ts)|register\/[\w-]+\.(js|mjs|d\.ts)|types\/index\.d\.m?ts)$/;
+  const unexpected = mainFiles.filter((f) => !allowed.test(f));
+  check('the main tarball holds only the files list (package.json, docs, dist, entry, native loader, register, types)', unexpected.length === 0, unexpected.join('\n'));
   const needed = [
     'package/package.json',
     'package/entry/index.js',
@@ -236,6 +306,11 @@ try {
     'package/register/index.js',
     'package/register/index.mjs',
     'package/README.md',
+    'package/LICENSE',
+    'package/CHANGELOG.md',
+    'package/docs/api.md',
+    'package/entry/bundler.mjs',
+    'package/dist/fallback.js',
   ];
   const missing = needed.filter((f) => !mainFiles.includes(f));
   check('main tarball holds the entry points, wrapper, loader, types and register', missing.length === 0, `missing: ${missing.join(', ')}`);
@@ -243,11 +318,11 @@ try {
   check('main tarball holds no binary, no sources, no tests', strays.length === 0, strays.join('\n'));
   const platformFiles = await tarList(platformTgz);
   check(
-    'platform tarball holds the binary',
-    platformFiles.includes(`package/${path.basename(binary)}`),
+    'platform tarball holds the binary and the LICENSE',
+    platformFiles.includes(`package/${path.basename(binary)}`) && platformFiles.includes('package/LICENSE'),
     platformFiles.join('\n'),
   );
-  const platformPkg = JSON.parse(readFileSync(path.join(platformSrc, 'package.json'), 'utf8'));
+  const platformPkg = JSON.parse(await tarRead(platformTgz, 'package/package.json'));
   check(
     'platform package declares os and cpu (and libc on Linux) and its binary as main',
     Array.isArray(platformPkg.os) &&
@@ -270,8 +345,8 @@ try {
   const app = path.join(work, 'app');
   mkdirSync(app);
   writeFileSync(path.join(app, 'package.json'), '{ "name": "fastdgram-user", "version": "1.0.0", "private": true }\n');
-  const install = await run('npm', ['install', mainTgz, platformTgz], { cwd: app, env, shell: process.platform === 'win32' });
-  check('npm install <main.tgz> <platform.tgz> (offline, no Rust) succeeds', install.code === 0, install.stderr + install.stdout);
+  const install = await run('npm', installArgs, { cwd: app, env, shell: process.platform === 'win32' });
+  check(`in the project: npm ${installArgs.join(' ')} (offline, no Rust) succeeds`, install.code === 0, install.stderr + install.stdout);
   check('npm install says nothing about install scripts', !/install-script|prepare|gyp/i.test(install.stderr), install.stderr);
   const installedPkg = JSON.parse(readFileSync(path.join(app, 'node_modules', 'fastdgram', 'package.json'), 'utf8'));
   const lifecycle = ['preinstall', 'install', 'postinstall', 'prepare'].filter((k) => installedPkg.scripts?.[k]);
@@ -307,6 +382,7 @@ try {
         report.from === '127.0.0.1' &&
         report.isNodeDgram === false &&
         report.isFastdgramSocket === true &&
+        report.additions === 'present' &&
         result.stderr === '',
       `exit ${result.code}\n${result.stdout}\n${result.stderr}`,
     );
@@ -318,6 +394,15 @@ try {
     timeout: 300_000,
   });
   check('type tests against the installed package', types.code === 0, types.stdout + types.stderr);
+  const interop = await run(process.execPath, [path.join(repo, 'scripts', 'test-interop.mjs'), '--package', installed], {
+    cwd: repo,
+    timeout: 300_000,
+  });
+  check(
+    `interop tests against the installed package (${/interop: (\d+ passed, \d+ failed)/.exec(interop.stdout)?.[1] ?? 'no summary'})`,
+    interop.code === 0,
+    interop.stdout + interop.stderr,
+  );
 
   // --- main package alone: no binary for this host ---------------------------
   const bare = path.join(work, 'no-binary');
@@ -362,10 +447,11 @@ try {
     // below
   }
   check(
-    'no binary + FASTDGRAM_FALLBACK=node: node:dgram, one warning, the datagram echoed',
+    'no binary + FASTDGRAM_FALLBACK=node: node:dgram sockets, additions throwing ERR_FASTDGRAM_NO_BINARY, one warning, the datagram echoed',
     fallback.code === 0 &&
       fallbackReport?.echo === 'hello from commonjs' &&
-      fallbackReport.isNodeDgram === true &&
+      fallbackReport.isNodeSocket === true &&
+      fallbackReport.additions === 'ERR_FASTDGRAM_NO_BINARY' &&
       (fallback.stderr.match(/FastdgramFallbackWarning/g) || []).length === 1,
     `exit ${fallback.code}\n${fallback.stdout}\n${fallback.stderr}`,
   );

@@ -189,7 +189,7 @@ try {
   if (packageDir === repo) {
     runs.push(
       (async () => {
-        const files = ['entry/index.js', 'register/index.js'];
+        const files = ['entry/index.js', 'native/index.js', 'register/index.js'];
         let output = '';
         try {
           await promisify(execFile)(

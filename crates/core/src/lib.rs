@@ -1,9 +1,11 @@
 //! UDP sockets with batched receive and direct, non-blocking send.
 //!
 //! This crate knows nothing of Node.js. It creates and configures sockets with
-//! `socket2`, sends straight from the calling thread, and receives on a shared
-//! tokio I/O thread that drains every ready datagram per wake-up into one
-//! [`Batch`].
+//! `socket2`, sends straight from the calling thread, and receives every
+//! ready datagram (`recvmmsg` on Linux) into one [`Batch`] on the thread that
+//! asks — the binding asks on the JavaScript thread when libuv's poll reports
+//! the socket readable. Its shared tokio I/O thread serves sends that must
+//! wait, and a receiver ([`Receiver`]) for hosts where libuv cannot be reached.
 //!
 //! ```no_run
 //! use fastdgram_core::{BindFlags, Family, UdpSocket};
