@@ -20,6 +20,9 @@ export const ADDITION_METHODS: readonly (string | symbol)[] = [
   'setTOS',
   'getTOS',
   'pauseReceiving',
+  // Node.js 26's; additions where the running node:dgram lacks them.
+  'bindSync',
+  'connectSync',
 ];
 export const ADDITION_OPTIONS: readonly string[] = ['recvDestination', 'dontFragment'];
 export const ADDITION_EVENTS: readonly string[] = ['messages'];
@@ -105,6 +108,7 @@ export function fallbackDgram(cause: Error): FallbackModule {
     }
   }
   for (const key of ADDITION_METHODS) {
+    if (key in NodeSocket.prototype) continue;
     const described = describeMethod(key);
     const addition = typeof key === 'symbol' ? 'Symbol.asyncIterator' : key;
     Object.defineProperty(Socket.prototype, key, {
