@@ -837,3 +837,5 @@ module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __n
 module.exports = nativeBinding
 module.exports.NativeUdp = nativeBinding.NativeUdp
 module.exports.guessHandleType = nativeBinding.guessHandleType
+module.exports.nativeCapabilities = nativeBinding.nativeCapabilities
+module.exports.uvErrorCodes = nativeBinding.uvErrorCodes
