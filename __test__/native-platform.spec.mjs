@@ -29,6 +29,7 @@ test('nativeCapabilities: what the socket does matches what is reported', (t) =>
     'destinationAddress',
     'dontFragment',
     'gsoSegments',
+    'implementation',
     'kernelDrops',
     'reusePortBalancing',
     'sourceAddress',
@@ -46,6 +47,8 @@ test('nativeCapabilities: what the socket does matches what is reported', (t) =>
   t.is(shared.bind('127.0.0.1', 0, reusePort), capabilities.reusePortBalancing ? 0 : ENOTSUP);
   socket.close();
   shared.close();
+  const implementation = { linux: 'linux', darwin: 'bsd', freebsd: 'bsd' }[process.platform] ?? 'fallback';
+  t.is(capabilities.implementation, implementation);
   if (process.platform === 'linux') {
     t.like(capabilities, { batchedReceive: true, batchedSend: true, sourceAddress: true, kernelDrops: true });
   }

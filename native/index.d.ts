@@ -120,10 +120,19 @@ export interface AddressInfo {
 /** `'TCP'`, `'UDP'`, `'PIPE'`, `'FILE'`, `'TTY'` or `'UNKNOWN'`. */
 export declare function guessHandleType(fd: number): string
 
+/**
+ * What this build does on this machine: which of fastdgram's features
+ * work here (the rest fail as each documents).
+ */
 export declare function nativeCapabilities(): NativeCapabilities
 
 /** What this build does on this machine (probed once at run time). */
 export interface NativeCapabilities {
+  /**
+   * The core's platform implementation: `'linux'`, `'bsd'` (macOS,
+   * FreeBSD) or `'fallback'` (portable; Windows for now).
+   */
+  implementation: string
   /** One system call receives up to 64 datagrams (`recvmmsg`). */
   batchedReceive: boolean
   /** One system call sends several datagrams (`sendmmsg`). */
@@ -161,6 +170,7 @@ export interface SocketStats {
   kernelDrops: number
 }
 
+/** `{ EAGAIN: n, ... }`: libuv's numbers for these errors on this platform. */
 export declare function uvErrorCodes(): UvErrorCodes
 
 /**

@@ -3,12 +3,15 @@
 //! errors `lib/` names (`-errno` on Unix, libuv's own table on Windows), so
 //! that it need not compute them from `os.constants.errno`.
 
-use fastdgram_core::{capabilities, Errno};
+use fastdgram_core::{capabilities, implementation, Errno};
 use napi_derive::napi;
 
 /// What this build does on this machine (probed once at run time).
 #[napi(object)]
 pub struct NativeCapabilities {
+    /// The core's platform implementation: `'linux'`, `'bsd'` (macOS,
+    /// FreeBSD) or `'fallback'` (portable; Windows for now).
+    pub implementation: String,
     /// One system call receives up to 64 datagrams (`recvmmsg`).
     pub batched_receive: bool,
     /// One system call sends several datagrams (`sendmmsg`).
@@ -35,6 +38,7 @@ pub struct NativeCapabilities {
 pub fn native_capabilities() -> NativeCapabilities {
     let found = capabilities();
     NativeCapabilities {
+        implementation: implementation().to_string(),
         batched_receive: found.batched_receive,
         batched_send: found.batched_send,
         gso_segments: u32::from(found.gso_segments),

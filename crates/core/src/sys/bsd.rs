@@ -18,6 +18,8 @@ use crate::address::Family;
 pub(crate) use super::unix::MessageHeaders as ReceiveHeaders;
 pub(crate) use super::unix::Registration;
 
+pub(super) const NAME: &str = "bsd";
+
 const CONTROL: ControlKinds = ControlKinds {
     v4_destination: ControlKind {
         level: libc::IPPROTO_IP,

@@ -14,6 +14,8 @@ use tokio::io::Interest;
 use super::{Capabilities, Errno, Outgoing, Received, RecvMeta, BATCH_CAPACITY, SLOT_SIZE};
 use crate::address::Family;
 
+pub(super) const NAME: &str = "fallback";
+
 // Readiness: a duplicate of the socket registered as a tokio UdpSocket (the
 // one portable way to wait on a socket tokio did not create), so that the
 // socket itself stays owned where it is and is registered only when needed.

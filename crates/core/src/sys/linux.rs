@@ -41,6 +41,11 @@ const CONTROL: ControlKinds = ControlKinds {
 /// One message at a time, as the platforms without `recvmmsg` receive.
 const ONE_MESSAGE_AT_A_TIME: bool = cfg!(fastdgram_sys = "message");
 
+pub(super) const NAME: &str = match ONE_MESSAGE_AT_A_TIME {
+    true => "linux, one message at a time",
+    false => "linux",
+};
+
 // Receiving.
 
 #[cfg(not(fastdgram_sys = "message"))]
@@ -135,8 +140,12 @@ pub(super) fn connected_path_mtu(socket: &Socket, family: Family) -> io::Result<
         Family::V4 => (libc::IPPROTO_IP, libc::IP_MTU),
         Family::V6 => (libc::IPPROTO_IPV6, libc::IPV6_MTU),
     };
-    let mtu = unix::int_option(socket, level, name)?;
+    let mtu = int_option(socket, level, name)?;
     u32::try_from(mtu).map_err(|_| Errno::EINVAL.error())
+}
+
+fn int_option(socket: &Socket, level: c_int, name: c_int) -> io::Result<c_int> {
+    unix::int_option_of(unix::raw_socket(socket), level, name)
 }
 
 // Capabilities.
@@ -310,15 +319,17 @@ mod batched {
                 count,
                 kernel_drops: None,
             };
-            for (index, datagram) in meta.iter_mut().enumerate().take(count) {
-                let header = &self.headers[index];
+            let filled = self.headers.iter().zip(&self.addrs).take(count);
+            for (datagram, (header, source)) in meta.iter_mut().zip(filled) {
+                datagram.len = header.msg_len;
+                datagram.source = unix::to_socket_addr(source)?;
+                datagram.local = None;
+                if header.msg_hdr.msg_controllen == 0 {
+                    continue;
+                }
                 // SAFETY: the kernel filled msg_control with msg_controllen bytes.
                 let control = unsafe { unix::read_control(&header.msg_hdr, kinds) };
-                *datagram = RecvMeta {
-                    len: header.msg_len,
-                    source: unix::to_socket_addr(&self.addrs[index])?,
-                    local: control.local,
-                };
+                datagram.local = control.local;
                 if control.drops.is_some() {
                     received.kernel_drops = control.drops;
                 }
@@ -907,18 +918,16 @@ mod tests {
         for family in [Family::V4, Family::V6] {
             let udp = loopback(family);
             let socket = udp.sock();
-            let before =
-                unix::int_option(&socket, libc::IPPROTO_IP, libc::IP_MTU_DISCOVER).unwrap();
+            let before = int_option(&socket, libc::IPPROTO_IP, libc::IP_MTU_DISCOVER).unwrap();
             assert_ne!(before, libc::IP_PMTUDISC_DO);
             udp.set_dont_fragment().unwrap();
-            let ip = unix::int_option(&socket, libc::IPPROTO_IP, libc::IP_MTU_DISCOVER).unwrap();
+            let ip = int_option(&socket, libc::IPPROTO_IP, libc::IP_MTU_DISCOVER).unwrap();
             assert_eq!(ip, libc::IP_PMTUDISC_DO, "{family:?}");
             if family == Family::V6 {
-                let v6 =
-                    unix::int_option(&socket, libc::IPPROTO_IPV6, libc::IPV6_MTU_DISCOVER).unwrap();
+                let v6 = int_option(&socket, libc::IPPROTO_IPV6, libc::IPV6_MTU_DISCOVER).unwrap();
                 assert_eq!(v6, libc::IPV6_PMTUDISC_DO);
                 let dontfrag =
-                    unix::int_option(&socket, libc::IPPROTO_IPV6, libc::IPV6_DONTFRAG).unwrap();
+                    int_option(&socket, libc::IPPROTO_IPV6, libc::IPV6_DONTFRAG).unwrap();
                 assert_eq!(dontfrag, 1);
             }
         }

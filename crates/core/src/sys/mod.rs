@@ -148,6 +148,12 @@ pub fn capabilities() -> Capabilities {
     imp::capabilities()
 }
 
+/// Which implementation this build uses: `"linux"`, `"linux, one message
+/// at a time"`, `"bsd"` or `"fallback"`.
+pub fn implementation() -> &'static str {
+    imp::NAME
+}
+
 /// The errors the crate reports by name. Each has this platform's OS error
 /// number ([`raw_os_error`](Errno::raw_os_error), the number inside an
 /// `io::Error`) and libuv's number for it ([`uv`](Errno::uv), what Node.js
@@ -429,4 +435,20 @@ pub(crate) fn interface_index(name: &str) -> u32 {
 /// The name of network interface `index`, `None` if there is none.
 pub(crate) fn interface_name(index: u32) -> Option<String> {
     os::interface_name(index)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `scripts/check-fallbacks.sh` sets FASTDGRAM_SYS_EXPECTED, so that a
+    /// build that did not switch implementation fails instead of testing
+    /// the usual one again.
+    #[test]
+    fn the_implementation_is_the_one_asked_for() {
+        println!("sys implementation: {}", implementation());
+        if let Ok(expected) = std::env::var("FASTDGRAM_SYS_EXPECTED") {
+            assert_eq!(implementation(), expected);
+        }
+    }
 }

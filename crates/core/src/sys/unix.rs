@@ -168,11 +168,7 @@ pub(super) fn set_flag(socket: &Socket, level: c_int, name: c_int, on: bool) -> 
     set_int_option(socket, level, name, c_int::from(on))
 }
 
-pub(super) fn int_option(socket: &Socket, level: c_int, name: c_int) -> io::Result<c_int> {
-    int_option_of(socket.as_raw_fd(), level, name)
-}
-
-fn int_option_of(fd: RawFd, level: c_int, name: c_int) -> io::Result<c_int> {
+pub(super) fn int_option_of(fd: RawFd, level: c_int, name: c_int) -> io::Result<c_int> {
     let mut value: c_int = 0;
     let mut len = std::mem::size_of::<c_int>() as libc::socklen_t;
     // SAFETY: value and len are valid for writing, len holds value's size.
@@ -284,6 +280,7 @@ pub(super) fn interface_name(index: u32) -> Option<String> {
 }
 
 /// The IP address and port in a `sockaddr_storage` the kernel filled.
+#[inline]
 pub(super) fn to_socket_addr(storage: &libc::sockaddr_storage) -> io::Result<SocketAddr> {
     match c_int::from(storage.ss_family) {
         libc::AF_INET => {
