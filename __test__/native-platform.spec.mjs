@@ -53,3 +53,20 @@ test('nativeCapabilities: what the socket does matches what is reported', (t) =>
     t.like(capabilities, { batchedReceive: true, batchedSend: true, sourceAddress: true, kernelDrops: true });
   }
 });
+
+test('fd() is the descriptor number where sockets have one, EBADF once closed', (t) => {
+  const { EBADF } = uvErrorCodes();
+  const socket = NativeUdp.create(4);
+  t.is(socket.bind('127.0.0.1', 0, 0), 0);
+  const fd = socket.fd();
+  if (process.platform === 'win32') {
+    t.is(fd, EBADF, 'node reports UV_EBADF for handle.fd on Windows');
+  } else {
+    t.true(Number.isInteger(fd) && fd > 2, String(fd));
+    const adopted = NativeUdp.openDuplicate(fd);
+    t.is(typeof adopted, 'object', 'the number names this UDP socket');
+    adopted.close();
+  }
+  socket.close();
+  t.is(socket.fd(), EBADF);
+});

@@ -57,6 +57,11 @@ export declare class NativeUdp {
   ref(): void
   unref(): void
   hasRef(): boolean
+  /**
+   * The file descriptor, as node's `handle.fd` reports it (EBADF once
+   * closed, and always where sockets have no descriptor number: Windows).
+   */
+  fd(): number
   /** Stops receiving and closes the file descriptor before returning. */
   close(): void
   localAddress(): AddressInfo | number

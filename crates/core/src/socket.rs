@@ -458,6 +458,11 @@ impl UdpSocket {
     pub fn raw_socket(&self) -> RawSocket {
         sys::raw_socket(&self.socket)
     }
+
+    /// The socket's descriptor number, `None` where sockets have none (Windows).
+    pub fn descriptor(&self) -> Option<i32> {
+        sys::descriptor_of(self.raw_socket())
+    }
 }
 
 /// Group addresses decide the protocol themselves, as in libuv: IPv4 first.
@@ -870,5 +875,14 @@ mod tests {
         let duplicate = UdpSocket::from_duplicate(adopted.raw_socket()).unwrap();
         assert_ne!(duplicate.raw_socket(), adopted.raw_socket());
         assert_eq!(duplicate.local_addr().unwrap().port(), port);
+    }
+
+    #[test]
+    fn the_descriptor_number_names_the_socket_where_there_is_one() {
+        let socket = loopback(Family::V4);
+        if let Some(fd) = socket.descriptor() {
+            let named = sys::raw_socket_from_descriptor(fd);
+            assert_eq!(named, Some(socket.raw_socket()));
+        }
     }
 }

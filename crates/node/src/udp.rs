@@ -380,6 +380,14 @@ impl NativeUdp {
         self.referenced
     }
 
+    /// The file descriptor, as node's `handle.fd` reports it (EBADF once
+    /// closed, and always where sockets have no descriptor number: Windows).
+    #[napi]
+    pub fn fd(&self) -> i32 {
+        self.socket()
+            .map_or_else(|errno| errno, |socket| socket.descriptor().unwrap_or(EBADF))
+    }
+
     /// Stops receiving and closes the file descriptor before returning.
     #[napi]
     pub fn close(&mut self) {

@@ -34,6 +34,18 @@ const CONTROL: ControlKinds = ControlKinds {
     kernel_drops: None,
 };
 
+// unix.rs's tests build control messages with these numbers (Linux has no
+// IP_RECVDSTADDR to take them from); here they are checked against this
+// platform's, whenever macOS or FreeBSD is compiled (npm run check:targets).
+const _: () = assert!(
+    CONTROL.v4_destination.level == 0
+        && CONTROL.v4_destination.kind == 7
+        && CONTROL.v4_destination.offset == 0
+        && CONTROL.v6_destination.level == 41
+        && CONTROL.v6_destination.kind == 46
+        && CONTROL.v6_destination.offset == 0
+);
+
 pub(super) fn receive(
     socket: &Socket,
     headers: &mut ReceiveHeaders,

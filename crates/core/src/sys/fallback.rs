@@ -263,6 +263,10 @@ pub(super) mod os {
         None
     }
 
+    pub(in super::super) fn descriptor_of(_handle: RawSocket) -> Option<i32> {
+        None
+    }
+
     pub(in super::super) fn guess_handle_type(_handle: RawSocket) -> HandleType {
         HandleType::Unknown
     }

@@ -297,6 +297,13 @@ pub fn raw_socket_from_descriptor(descriptor: i32) -> Option<RawSocket> {
     os::raw_socket_from_descriptor(descriptor)
 }
 
+/// The descriptor number of a socket handle, as Node.js's `handle.fd`
+/// reports it, or `None` where sockets have none (Windows: there Node.js
+/// reports `EBADF`).
+pub(crate) fn descriptor_of(handle: RawSocket) -> Option<i32> {
+    os::descriptor_of(handle)
+}
+
 /// Classifies `handle` the way libuv's `uv_guess_handle` does.
 pub fn guess_handle_type(handle: RawSocket) -> HandleType {
     os::guess_handle_type(handle)

@@ -89,6 +89,10 @@ pub(super) fn raw_socket_from_descriptor(descriptor: i32) -> Option<RawFd> {
     Some(descriptor)
 }
 
+pub(super) fn descriptor_of(fd: RawFd) -> Option<i32> {
+    Some(fd)
+}
+
 pub(super) fn guess_handle_type(fd: RawFd) -> HandleType {
     if fd < 0 {
         return HandleType::Unknown;
@@ -642,6 +646,7 @@ mod tests {
     /// macOS's and FreeBSD's numbers (<netinet/in.h>, <netinet6/in6.h>):
     /// IP_RECVDSTADDR (7) carries an in_addr, IPV6_PKTINFO (46) an
     /// in6_pktinfo (address first); IPPROTO_IP is 0, IPPROTO_IPV6 41.
+    /// bsd.rs asserts at compile time that its CONTROL is exactly this.
     const BSD: ControlKinds = ControlKinds {
         v4_destination: ControlKind {
             level: 0,
