@@ -13,14 +13,17 @@
 # Clippy is Debian's too (rust-web-clippy, the same 1.96): rustup's
 # clippy-driver (1.95) cannot read a standard library that 1.96 built.
 # Nothing links, so no cross linker is needed, except with --link-musl:
-# both musl targets are then also built (release) and linked, x86_64 with
-# musl-tools' musl-gcc, aarch64 with zig through cargo-zigbuild (both from
-# PyPI into .cache/zig: Debian has no aarch64 musl compiler), and each
-# .node must name no glibc symbol version. The packages are installed when
-# missing. Everything is cached in target/check-targets: a second run only
-# rechecks what changed.
+# the addon is then also built (--release) and linked for both musl
+# targets the way the release workflow links them (zig 0.14.1 through
+# cargo-zigbuild, from PyPI into .cache/zig: Debian has no aarch64 musl
+# compiler), and x86_64 also with musl-tools' musl-gcc. Each .node must
+# name no glibc symbol version, and the zig-linked x86_64 one must load
+# with musl's own dynamic linker (no musl Node.js can be had here to run
+# it; an aarch64 musl loader neither). Packages are installed when missing.
+# Everything is cached in target/check-targets: a second run only rechecks
+# what changed.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 repo="$(pwd)"
 
 link_musl=0
@@ -29,7 +32,7 @@ for arg in "$@"; do
   case "$arg" in
     --link-musl) link_musl=1 ;;
     -h | --help)
-      sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'
+      sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     -*)
@@ -60,7 +63,7 @@ ensure_packages() {
 }
 
 packages=(rustc-web rust-web-src rust-web-clippy)
-[ "$link_musl" -eq 1 ] && packages+=(musl-tools)
+[ "$link_musl" -eq 1 ] && packages+=(musl-tools python3-pip)
 ensure_packages "${packages[@]}" || {
   echo "check-targets: could not install ${packages[*]}" >&2
   exit 1
@@ -68,13 +71,14 @@ ensure_packages "${packages[@]}" || {
 
 export RUSTC=/usr/bin/rustc
 export RUSTC_BOOTSTRAP=1
-export CARGO_TARGET_DIR="$repo/target/check-targets"
+# CHECK_TARGETS_DIR: another cache (a cold run, or one shared by clones).
+export CARGO_TARGET_DIR="${CHECK_TARGETS_DIR:-$repo/target/check-targets}"
 # A cdylib on musl links the C library dynamically, as the release build
 # does (set for checking too, so that both share one cached std build).
 musl_flags="-C target-feature=-crt-static"
 export CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_RUSTFLAGS="$musl_flags -L native=$CARGO_TARGET_DIR/musl-libgcc"
 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_RUSTFLAGS="$musl_flags"
-build_std=(-Zbuild-std=std,panic_unwind)
+build_std=('-Zbuild-std=std,panic_unwind')
 logs="$CARGO_TARGET_DIR/logs"
 mkdir -p "$logs"
 # x86_64 musl's unwinder is libgcc_s (Alpine's at run time); musl-gcc
@@ -115,47 +119,112 @@ for target in "${targets[@]}"; do
   rows+=("$(printf '| %-31s | %-28s | %-28s | %4ss |' "$target" "$check" "$clippy" "$((SECONDS - target_started))")")
 done
 
-# Builds the addon for a musl target and reads what the .node needs.
-link_musl_target() {
-  local target="$1" log="$logs/$1.link.log" so
-  so="$CARGO_TARGET_DIR/$target/release/libfastdgram_node.so"
-  rm -f "$so"
-  case "$target" in
-    x86_64-unknown-linux-musl)
-      CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_LINKER=musl-gcc \
-        cargo build --release -p fastdgram-node --target "$target" "${build_std[@]}" >"$log" 2>&1
-      ;;
-    aarch64-unknown-linux-musl)
-      local zig="$repo/.cache/zig"
-      if ! PYTHONPATH="$zig" python3 -c 'import ziglang' 2>/dev/null || [ ! -x "$zig/bin/cargo-zigbuild" ]; then
-        python3 -m pip install --quiet --disable-pip-version-check --target "$zig" \
-          ziglang==0.14.1 cargo-zigbuild==0.24.1 >"$log" 2>&1
-      fi
-      PYTHONPATH="$zig" "$zig/bin/cargo-zigbuild" build --release -p fastdgram-node \
-        --target "$target" "${build_std[@]}" >>"$log" 2>&1
-      ;;
-  esac
-  if [ ! -f "$so" ]; then
-    echo "FAILED to build or link (see $log)"
-    return 1
+# zig and cargo-zigbuild, the musl linker of the release workflow (napi
+# build -x, the same zig), from PyPI into .cache/zig when missing.
+zig_dir="$repo/.cache/zig"
+ensure_zig() {
+  if PYTHONPATH="$zig_dir" python3 -c 'import ziglang' 2>/dev/null && [ -x "$zig_dir/bin/cargo-zigbuild" ]; then
+    return 0
   fi
-  local needed versions
+  python3 -m pip install --quiet --disable-pip-version-check --target "$zig_dir" \
+    ziglang==0.14.1 cargo-zigbuild==0.24.1
+}
+
+# Builds the addon (--release) for musl TARGET with LINKER (musl-gcc or
+# zig; zig's builds in a target dir of their own, as both write the same
+# file) and prints the .node's path.
+build_musl() {
+  local target="$1" linker="$2" log="$3" dir="$CARGO_TARGET_DIR"
+  [ "$linker" = zig ] && dir="$CARGO_TARGET_DIR/zig"
+  local so="$dir/$target/release/libfastdgram_node.so"
+  rm -f "$so"
+  case "$linker" in
+    musl-gcc)
+      CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_LINKER=musl-gcc \
+        cargo build --release -p fastdgram-node --target "$target" "${build_std[@]}"
+      ;;
+    zig)
+      ensure_zig && CARGO_TARGET_DIR="$dir" PYTHONPATH="$zig_dir" "$zig_dir/bin/cargo-zigbuild" \
+        build --release -p fastdgram-node --target "$target" "${build_std[@]}"
+      ;;
+  esac >"$log" 2>&1
+  echo "$so"
+}
+
+# What the .node needs: no glibc (no libc.so.6, no GLIBC_ symbol version).
+glibc_free() {
+  local so="$1" needed versions
   needed=$(readelf -d "$so" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | paste -sd, -)
   versions=$(readelf -V "$so" | sed -n 's/.*Name: \([^ ]*\).*/\1/p' | sort -u | paste -sd, -)
   if readelf -V --dyn-syms -W "$so" | grep -q 'GLIBC_' || [[ ",$needed," == *",libc.so.6,"* ]]; then
     echo "FAILED: needs glibc (NEEDED $needed; versions $versions)"
     return 1
   fi
-  echo "ok: needs ${needed:-nothing}; symbol versions ${versions:-none}, no GLIBC_"
+  echo "needs ${needed:-nothing}, symbol versions ${versions:-none}, no GLIBC_"
+}
+
+# Loads an x86_64 .node with musl's own dynamic linker (musl-tools'), in a
+# program that stands in for Node.js: it exports every napi_* function the
+# .node imports (as stubs that abort: none is called before Node.js would
+# call napi_register_module_v1), so loading resolves every other symbol
+# in musl's libc and runs the .node's initialisers. Binding is immediate
+# (the .node is linked -z now), so a symbol musl lacks fails the load.
+musl_loads() {
+  local so="$1" work="$CARGO_TARGET_DIR/musl-load"
+  mkdir -p "$work"
+  {
+    echo '#include <stdlib.h>'
+    readelf --dyn-syms -W "$so" | awk '$7 == "UND" { print $8 }' | sed 's/@.*//' |
+      grep '^napi_' | sort -u | sed 's/.*/void &(void) { abort(); }/'
+  } >"$work/napi-stubs.c"
+  cat >"$work/load.c" <<'C'
+#include <dlfcn.h>
+#include <stdio.h>
+int main(int argc, char **argv) {
+  void *module = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
+  if (!module) { printf("%s\n", dlerror()); return 1; }
+  if (!dlsym(module, "napi_register_module_v1")) { printf("no napi_register_module_v1\n"); return 1; }
+  printf("loaded\n");
+  return 0;
+}
+C
+  musl-gcc -rdynamic -o "$work/load" "$work/load.c" "$work/napi-stubs.c" || return 1
+  local out
+  out=$("$work/load" "$so" 2>&1)
+  [ "$out" = loaded ] || { echo "FAILED to load with musl's ld.so: $out"; return 1; }
+  echo "loaded by musl's ld.so ($(dpkg-query -W -f='${Version}' musl))"
+}
+
+# One row: TARGET, LINKER and, for x86_64 linked by zig, the load under musl.
+link_musl_row() {
+  local target="$1" linker="$2" log="$logs/$1.$2.link.log" so result
+  so=$(build_musl "$target" "$linker" "$log")
+  if [ ! -f "$so" ]; then
+    echo "FAILED to build or link (see ${log#"$repo"/})"
+    return 1
+  fi
+  result=$(glibc_free "$so") || { echo "$result"; return 1; }
+  if [[ "$target" == x86_64-* && "$linker" == zig ]]; then
+    local loaded
+    loaded=$(musl_loads "$so") || { echo "$result; $loaded"; return 1; }
+    result="$result; $loaded"
+  elif [[ "$target" == x86_64-* ]]; then
+    # Its unwinder is libgcc_s (Alpine's libgcc): here only glibc's exists.
+    result="$result; not loaded: no musl libgcc_s here"
+  else
+    result="$result; not loaded: no $target loader here"
+  fi
+  echo "ok: $result"
 }
 
 musl_rows=()
 if [ "$link_musl" -eq 1 ]; then
-  for target in x86_64-unknown-linux-musl aarch64-unknown-linux-musl; do
-    echo "== link $target" >&2
+  for build in x86_64-unknown-linux-musl:musl-gcc x86_64-unknown-linux-musl:zig aarch64-unknown-linux-musl:zig; do
+    target="${build%%:*}" linker="${build#*:}"
+    echo "== link $target with $linker" >&2
     target_started=$SECONDS
-    result=$(link_musl_target "$target") || failed=1
-    musl_rows+=("$(printf '| %-31s | %s | %ss |' "$target" "$result" "$((SECONDS - target_started))")")
+    result=$(link_musl_row "$target" "$linker") || failed=1
+    musl_rows+=("$(printf '| %-27s | %-8s | %s | %ss |' "$target" "$linker" "$result" "$((SECONDS - target_started))")")
   done
 fi
 
@@ -169,11 +238,11 @@ if [ "${#musl_rows[@]}" -gt 0 ]; then
   echo
   echo "musl: the addon built --release and linked, and what the .node needs:"
   echo
-  echo "| target | result | time |"
-  echo "|---|---|---:|"
+  echo "| target | linker | result | time |"
+  echo "|---|---|---|---:|"
   printf '%s\n' "${musl_rows[@]}"
 fi
 echo
-ok_count=$(printf '%s\n' "${rows[@]}" | grep -cE '^\| \S+ +\| ok[^|]*\| ok')
+ok_count=$(printf '%s\n' "${rows[@]}" | grep -cE '^\| \S+ +\| ok +\| ok +\|')
 echo "${ok_count} of ${#targets[@]} targets check and lint clean; $((SECONDS - started)) s in all"
 exit "$failed"
