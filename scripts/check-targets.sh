@@ -11,17 +11,19 @@
 # (RUSTC_BOOTSTRAP=1 lets a stable compiler do so: for checking here only,
 # the published binaries are built by the workflow's ordinary toolchains).
 # Clippy is Debian's too (rust-web-clippy, the same 1.96): rustup's
-# clippy-driver (1.95) cannot read a standard library that 1.96 built.
+# clippy-driver (1.95) brings its own sysroot, which has no standard
+# library source here (no rust-src component, and rustup's server cannot
+# be reached), and a 1.95 driver cannot read a std that 1.96 built.
 # Nothing links, so no cross linker is needed, except with --link-musl:
 # the addon is then also built (--release) and linked for both musl
 # targets the way the release workflow links them (zig 0.14.1 through
-# cargo-zigbuild, from PyPI into .cache/zig: Debian has no aarch64 musl
+# cargo-zigbuild, from PyPI into the cache: Debian has no aarch64 musl
 # compiler), and x86_64 also with musl-tools' musl-gcc. Each .node must
 # name no glibc symbol version, and the zig-linked x86_64 one must load
 # with musl's own dynamic linker (no musl Node.js can be had here to run
 # it; an aarch64 musl loader neither). Packages are installed when missing.
-# Everything is cached in target/check-targets: a second run only rechecks
-# what changed.
+# Everything is cached in target/check-targets (or $CHECK_TARGETS_DIR): a
+# second run only rechecks what changed.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 repo="$(pwd)"
@@ -32,7 +34,7 @@ for arg in "$@"; do
   case "$arg" in
     --link-musl) link_musl=1 ;;
     -h | --help)
-      sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'
+      sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     -*)
@@ -120,8 +122,8 @@ for target in "${targets[@]}"; do
 done
 
 # zig and cargo-zigbuild, the musl linker of the release workflow (napi
-# build -x, the same zig), from PyPI into .cache/zig when missing.
-zig_dir="$repo/.cache/zig"
+# build -x, the same zig), from PyPI into the cache when missing.
+zig_dir="$CARGO_TARGET_DIR/zig-toolchain"
 ensure_zig() {
   if PYTHONPATH="$zig_dir" python3 -c 'import ziglang' 2>/dev/null && [ -x "$zig_dir/bin/cargo-zigbuild" ]; then
     return 0
