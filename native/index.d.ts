@@ -49,7 +49,10 @@ export declare class NativeUdp {
   ref(): void
   unref(): void
   hasRef(): boolean
-  /** The file descriptor, as node's `handle.fd` reports it (EBADF once closed). */
+  /**
+   * The file descriptor, as node's `handle.fd` reports it (EBADF once
+   * closed, and always where sockets have no descriptor number: Windows).
+   */
   fd(): number
   /** Stops receiving and closes the file descriptor before returning. */
   close(): void
@@ -114,6 +117,43 @@ export interface AddressInfo {
 /** `'TCP'`, `'UDP'`, `'PIPE'`, `'FILE'`, `'TTY'` or `'UNKNOWN'`. */
 export declare function guessHandleType(fd: number): string
 
+/**
+ * What this build does on this machine: which of fastdgram's features
+ * work here (the rest fail as each documents).
+ */
+export declare function nativeCapabilities(): NativeCapabilities
+
+/** What this build does on this machine (probed once at run time). */
+export interface NativeCapabilities {
+  /**
+   * The core's platform implementation: `'linux'`, `'bsd'` (macOS,
+   * FreeBSD) or `'fallback'` (portable; Windows for now).
+   */
+  implementation: string
+  /** One system call receives up to 64 datagrams (`recvmmsg`). */
+  batchedReceive: boolean
+  /** One system call sends several datagrams (`sendmmsg`). */
+  batchedSend: boolean
+  /**
+   * Most equal-sized datagrams one send hands the kernel as one UDP GSO
+   * buffer; 1 without GSO.
+   */
+  gsoSegments: number
+  /** `sendMany`'s `from` (choosing a datagram's source address) works. */
+  sourceAddress: boolean
+  /** `recvDestination` (each datagram's local destination) works. */
+  destinationAddress: boolean
+  /** `stats().kernelDrops` is reported by the kernel; elsewhere it stays 0. */
+  kernelDrops: boolean
+  /** `dontFragment` and `pathMtu` work; elsewhere they fail with ENOTSUP. */
+  dontFragment: boolean
+  /**
+   * `reusePort` spreads datagrams over the sockets sharing a port;
+   * elsewhere binding with it fails with ENOTSUP.
+   */
+  reusePortBalancing: boolean
+}
+
 /** `socket.stats()`: counts as JavaScript numbers (exact below 2^53). */
 export interface SocketStats {
   receivedDatagrams: number
@@ -125,4 +165,33 @@ export interface SocketStats {
   sentBytes: number
   sendErrors: number
   kernelDrops: number
+}
+
+/** `{ EAGAIN: n, ... }`: libuv's numbers for these errors on this platform. */
+export declare function uvErrorCodes(): UvErrorCodes
+
+/**
+ * libuv's (negative) numbers of the errors the wrapper names, as Node.js
+ * reports them on this platform (`util.getSystemErrorName` knows them).
+ */
+export interface UvErrorCodes {
+  EADDRINUSE: number
+  EADDRNOTAVAIL: number
+  EAFNOSUPPORT: number
+  EAGAIN: number
+  EBADF: number
+  ECANCELED: number
+  ECONNREFUSED: number
+  EDESTADDRREQ: number
+  EEXIST: number
+  EINVAL: number
+  EIO: number
+  EISCONN: number
+  EMSGSIZE: number
+  ENETUNREACH: number
+  ENOBUFS: number
+  ENOPROTOOPT: number
+  ENOTCONN: number
+  ENOTSUP: number
+  EOPNOTSUPP: number
 }

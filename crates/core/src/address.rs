@@ -1,6 +1,7 @@
-use std::ffi::CString;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+
+use crate::sys::{self, Errno};
 
 /// The address family of a socket: `udp4` or `udp6`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,7 +27,7 @@ impl Family {
 }
 
 fn invalid_input() -> io::Error {
-    io::Error::from_raw_os_error(libc::EINVAL)
+    Errno::EINVAL.error()
 }
 
 /// Parses an IP literal of the given family. An IPv6 literal may carry a zone
@@ -51,13 +52,9 @@ pub fn parse_ip(text: &str, family: Family) -> io::Result<(IpAddr, u32)> {
 
 /// Like libuv, an unknown zone name gives scope 0 rather than an error.
 fn zone_to_scope_id(zone: &str) -> u32 {
-    if let Ok(index) = zone.parse::<u32>() {
-        return index;
-    }
-    match CString::new(zone) {
-        // SAFETY: `name` is a valid NUL-terminated string for the duration of the call.
-        Ok(name) => unsafe { libc::if_nametoindex(name.as_ptr()) },
-        Err(_) => 0,
+    match zone.parse::<u32>() {
+        Ok(index) => index,
+        Err(_) => sys::interface_index(zone),
     }
 }
 
@@ -82,16 +79,7 @@ pub fn display_address(addr: &SocketAddr) -> String {
 }
 
 fn interface_name(index: u32) -> String {
-    let mut name = [0 as libc::c_char; libc::IF_NAMESIZE];
-    // SAFETY: `name` has room for IF_NAMESIZE bytes, as if_indextoname requires.
-    let found = unsafe { libc::if_indextoname(index, name.as_mut_ptr()) };
-    if found.is_null() {
-        return index.to_string();
-    }
-    // SAFETY: if_indextoname wrote a NUL-terminated name into `name`.
-    unsafe { std::ffi::CStr::from_ptr(name.as_ptr()) }
-        .to_string_lossy()
-        .into_owned()
+    sys::interface_name(index).unwrap_or_else(|| index.to_string())
 }
 
 #[cfg(test)]
@@ -137,6 +125,6 @@ mod tests {
     #[test]
     fn rejects_garbage() {
         let err = parse_socket_addr("not an ip", 1, Family::V4).unwrap_err();
-        assert_eq!(err.raw_os_error(), Some(libc::EINVAL));
+        assert!(Errno::EINVAL.is(&err));
     }
 }

@@ -6,6 +6,10 @@
 //! asks — the binding asks on the JavaScript thread when libuv's poll reports
 //! the socket readable. Its shared tokio I/O thread serves sends that must
 //! wait, and a receiver ([`Receiver`]) for hosts where libuv cannot be reached.
+//! Everything that differs between operating systems is in `sys/` (see its
+//! `mod.rs`): what this build does on this machine is [`capabilities()`],
+//! and errors carry the OS's numbers, which [`Errno`] and [`uv_error_code`]
+//! turn into libuv's.
 //!
 //! ```no_run
 //! use fastdgram_core::{BindFlags, Family, UdpSocket};
@@ -21,21 +25,25 @@ mod handle_type;
 mod ip_options;
 mod receiver;
 mod runtime;
-mod send_batch;
 mod send_queue;
 mod socket;
 mod stats;
+mod sys;
 
 pub use address::{display_address, parse_ip, parse_socket_addr, Family};
 pub use batch::{Batch, BatchView, Datagram, Received, BATCH_CAPACITY};
 pub use block_list::BlockList;
-pub use handle_type::{guess_handle_type, HandleType};
-pub use ip_options::{path_mtu_to, DONT_FRAGMENT_SUPPORTED};
+pub use handle_type::HandleType;
+pub use ip_options::path_mtu_to;
 pub use receiver::{Credit, Receiver, ReceiverEvent, ReceiverLimits};
 pub use runtime::runtime;
 pub use send_queue::{Queued, SendQueue};
 pub use socket::{BindFlags, Outgoing, UdpSocket};
 pub use stats::StatsSnapshot;
+pub use sys::{
+    capabilities, error_from_uv, find_symbol, guess_handle_type, implementation,
+    raw_socket_from_descriptor, uv_error_code, Capabilities, Errno, RawSocket,
+};
 
 /// Largest UDP payload a datagram can carry (65,535 minus the 8-byte UDP header).
 pub const MAX_DATAGRAM_SIZE: usize = 65_527;

@@ -193,7 +193,7 @@ async fn next_batch(socket: &UdpSocket, credits: &Credits) -> io::Result<Batch> 
             credits.resumed().await;
             continue;
         }
-        match ready.try_io(|_| socket.try_receive_batch()) {
+        match ready.try_io(|| socket.try_receive_batch()) {
             // Every datagram came from a blocked source: wait for more.
             Ok(Ok(batch)) if batch.is_empty() => continue,
             Ok(result) => return result,
@@ -397,7 +397,7 @@ mod tests {
         receiver.stop();
         assert_eq!(
             errors.lock().unwrap().first(),
-            Some(&Some(libc::ECONNREFUSED))
+            Some(&Some(crate::Errno::ECONNREFUSED.raw_os_error()))
         );
     }
 }

@@ -11,6 +11,7 @@ use tokio::task::JoinHandle;
 
 use crate::runtime::runtime;
 use crate::socket::{Outgoing, UdpSocket};
+use crate::sys::Errno;
 
 /// One datagram to send once the socket can take it.
 #[derive(Debug)]
@@ -48,7 +49,7 @@ impl SendQueue {
     pub fn push(&self, datagram: Queued) -> io::Result<()> {
         self.queue
             .send(datagram)
-            .map_err(|_| io::Error::from_raw_os_error(libc::ECANCELED))
+            .map_err(|_| Errno::ECANCELED.error())
     }
 }
 
@@ -66,7 +67,7 @@ async fn send_in_order(
     let mut failed_group = 0;
     while let Some(queued) = waiting.recv().await {
         let result = if queued.group != 0 && queued.group == failed_group {
-            Err(io::Error::from_raw_os_error(libc::ECANCELED))
+            Err(Errno::ECANCELED.error())
         } else {
             let datagram = Outgoing {
                 data: &queued.data,
@@ -132,8 +133,8 @@ mod tests {
             .collect();
         let ids: Vec<u32> = results.iter().map(|(id, _)| *id).collect();
         assert_eq!(ids, (0..103).collect::<Vec<_>>(), "reported in queue order");
-        assert_eq!(results[100].1, Err(Some(libc::EMSGSIZE)));
-        assert_eq!(results[101].1, Err(Some(libc::ECANCELED)));
+        assert_eq!(results[100].1, Err(Some(Errno::EMSGSIZE.raw_os_error())));
+        assert_eq!(results[101].1, Err(Some(Errno::ECANCELED.raw_os_error())));
         assert_eq!(results[102].1, Ok(4));
 
         let mut buf = [0u8; 16];

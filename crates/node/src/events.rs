@@ -25,10 +25,9 @@ pub type EventArgs = FnArgs<(u32, i32, i32, Option<Buffer>, Option<String>)>;
 
 pub type EventsFn = ThreadsafeFunction<NativeEvent, (), EventArgs, napi::Status, false>;
 
-/// A negative errno, as libuv reports errors on Unix.
+/// libuv's (negative) error number for `err`, as Node.js reports it here.
 pub fn errno_of(err: &io::Error) -> i32 {
-    // EINVAL for the few errors that carry no OS code (unparsable input).
-    -err.raw_os_error().unwrap_or(libc::EINVAL)
+    fastdgram_core::uv_error_code(err)
 }
 
 pub fn build_events_fn(callback: Function<'_, EventArgs, ()>) -> Result<EventsFn> {

@@ -2,13 +2,13 @@
 //! `ip_options`): each returns a value or 0 on success, a negative errno on
 //! failure, like the rest of `NativeUdp`.
 
-use fastdgram_core::{parse_socket_addr, path_mtu_to, Family, DONT_FRAGMENT_SUPPORTED};
+use fastdgram_core::{capabilities, parse_socket_addr, path_mtu_to, Errno, Family};
 use napi_derive::napi;
 
 use crate::events::errno_of;
 use crate::udp::{family_of, port_of, NativeUdp};
 
-const EINVAL: i32 = -libc::EINVAL;
+const EINVAL: i32 = Errno::EINVAL.uv();
 
 fn value_or_errno(result: std::io::Result<u32>) -> i32 {
     match result {
@@ -78,6 +78,6 @@ impl NativeUdp {
     /// Whether this platform has path-MTU discovery (`dontFragment`).
     #[napi]
     pub fn dont_fragment_supported() -> bool {
-        DONT_FRAGMENT_SUPPORTED
+        capabilities().dont_fragment
     }
 }

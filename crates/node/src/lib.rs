@@ -1,13 +1,16 @@
 //! The napi-rs binding of `fastdgram-core`: converts arguments and results,
-//! turns I/O errors into libuv-style negative errno values (the wrapper in
-//! `lib/` builds node's error objects from them), and hands received batches
-//! to JavaScript. No socket logic lives here.
+//! turns I/O errors into libuv's negative error numbers (the core's `sys`
+//! knows the platform's; the wrapper in `lib/` builds node's error objects
+//! from them), and hands received batches to JavaScript. No socket logic
+//! and no platform code lives here.
 
 mod encoding;
 mod events;
 mod ip_options;
+mod platform;
 mod poll;
 mod udp;
 mod uv;
 
+pub use platform::{native_capabilities, uv_error_codes};
 pub use udp::{guess_handle_type, NativeUdp};

@@ -13,7 +13,7 @@ use std::ptr;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use fastdgram_core::{BatchView, UdpSocket};
+use fastdgram_core::{error_from_uv, BatchView, Errno, RawSocket, UdpSocket};
 use napi::bindgen_prelude::ToNapiValue;
 use napi::sys;
 
@@ -85,7 +85,7 @@ impl PollReceiver {
         on_datagram: sys::napi_value,
     ) -> io::Result<PollReceiver> {
         let words = uv.poll_handle_size().div_ceil(8);
-        let fd = socket.as_raw_fd();
+        let raw = socket.raw_socket();
         let state = Rc::new(PollState {
             uv,
             env,
@@ -113,7 +113,7 @@ impl PollReceiver {
             uv_ok((uv.poll_init_socket)(
                 uv_loop.cast(),
                 state.handle_ptr(),
-                fd,
+                raw,
             ))?;
             // The handle owns one reference, given back in on_closed.
             (uv.handle_set_data)(
@@ -495,17 +495,17 @@ fn napi_ok(status: sys::napi_status) -> io::Result<()> {
 fn uv_ok(code: c_int) -> io::Result<()> {
     match code {
         0 => Ok(()),
-        negative => Err(io::Error::from_raw_os_error(-negative)),
+        negative => Err(error_from_uv(negative)),
     }
 }
 
-/// Whether `fd` is already watched by the event loop of `env` (another
+/// Whether `socket` is already watched by the event loop of `env` (another
 /// socket of this process owns it): libuv refuses to watch a descriptor
 /// twice. `None` when libuv cannot be reached from here.
 ///
 /// # Safety
 /// `env` must be the environment of the calling (JavaScript) thread.
-pub unsafe fn is_watched_by_loop(env: sys::napi_env, fd: c_int) -> Option<bool> {
+pub unsafe fn is_watched_by_loop(env: sys::napi_env, socket: RawSocket) -> Option<bool> {
     let uv = libuv()?;
     unsafe {
         let mut uv_loop = ptr::null_mut();
@@ -516,7 +516,7 @@ pub unsafe fn is_watched_by_loop(env: sys::napi_env, fd: c_int) -> Option<bool> 
             memory: vec![0u64; uv.poll_handle_size().div_ceil(8)].into_boxed_slice(),
         }));
         let handle = (*probe).memory.as_mut_ptr() as *mut UvHandle;
-        match (uv.poll_init_socket)(uv_loop.cast(), handle, fd) {
+        match (uv.poll_init_socket)(uv_loop.cast(), handle, socket) {
             0 => {
                 // Only a probe: close it again; the memory goes in free_probe.
                 (uv.handle_set_data)(handle, probe as *mut c_void);
@@ -525,7 +525,7 @@ pub unsafe fn is_watched_by_loop(env: sys::napi_env, fd: c_int) -> Option<bool> 
             }
             code => {
                 drop(Box::from_raw(probe));
-                Some(code == -libc::EEXIST)
+                Some(code == Errno::EEXIST.uv())
             }
         }
     }

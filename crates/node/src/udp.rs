@@ -6,8 +6,8 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use fastdgram_core::{
-    display_address, guess_handle_type as guess, BindFlags, BlockList, Family, Queued, Receiver,
-    ReceiverLimits, SendQueue, UdpSocket,
+    display_address, guess_handle_type as guess, raw_socket_from_descriptor, BindFlags, BlockList,
+    Errno, Family, HandleType, Queued, RawSocket, Receiver, ReceiverLimits, SendQueue, UdpSocket,
 };
 use napi::bindgen_prelude::{Buffer, BufferSlice, Either, Function, JsValue, Unknown};
 use napi::threadsafe_function::ThreadsafeFunctionCallMode;
@@ -17,9 +17,9 @@ use napi_derive::napi;
 use crate::events::{build_events_fn, errno_of, EventsFn, NativeEvent};
 use crate::poll::{is_watched_by_loop, PollReceiver};
 
-const EBADF: i32 = -libc::EBADF;
-const EINVAL: i32 = -libc::EINVAL;
-const EEXIST: i32 = -libc::EEXIST;
+const EBADF: i32 = Errno::EBADF.uv();
+const EINVAL: i32 = Errno::EINVAL.uv();
+const EEXIST: i32 = Errno::EEXIST.uv();
 
 /// Bind flags as the wrapper passes them: libuv's values for the two that
 /// node also hands to a cluster primary, and a free bit for reusePort.
@@ -207,7 +207,14 @@ fn set_referenced(env: &Env, events: &EventsFn, referenced: bool) -> Result<()> 
 /// `'TCP'`, `'UDP'`, `'PIPE'`, `'FILE'`, `'TTY'` or `'UNKNOWN'`.
 #[napi]
 pub fn guess_handle_type(fd: i32) -> &'static str {
-    guess(fd).name()
+    raw_socket_from_descriptor(fd)
+        .map_or(HandleType::Unknown, guess)
+        .name()
+}
+
+/// The socket a descriptor from JavaScript names, if it is a UDP socket.
+fn udp_socket_of(fd: i32) -> Option<RawSocket> {
+    raw_socket_from_descriptor(fd).filter(|&socket| guess(socket) == HandleType::Udp)
 }
 
 /// A socket that JavaScript dropped without closing (its environment torn
@@ -251,26 +258,26 @@ impl NativeUdp {
     /// `node:dgram` one, say) still watches it, as libuv reports.
     #[napi]
     pub fn open(env: Env, fd: i32) -> Either<NativeUdp, i32> {
-        if guess(fd) != fastdgram_core::HandleType::Udp {
+        let Some(socket) = udp_socket_of(fd) else {
             return Either::B(EINVAL);
-        }
+        };
         // SAFETY: called from JavaScript, on env's thread.
-        if unsafe { is_watched_by_loop(env.raw(), fd) } == Some(true) {
+        if unsafe { is_watched_by_loop(env.raw(), socket) } == Some(true) {
             return Either::B(EEXIST);
         }
-        // SAFETY: fd is an open UDP socket (checked above) that the caller
-        // hands over, as with libuv's uv_udp_open.
-        created(unsafe { UdpSocket::from_raw_fd(fd) })
+        // SAFETY: socket is an open UDP socket (checked above) that the
+        // caller hands over, as with libuv's uv_udp_open.
+        created(unsafe { UdpSocket::from_raw_socket(socket) })
     }
 
     /// Adopts a duplicate of `fd` (a UDP socket someone else keeps owning,
     /// such as a handle a cluster primary shared with this worker).
     #[napi]
     pub fn open_duplicate(fd: i32) -> Either<NativeUdp, i32> {
-        if guess(fd) != fastdgram_core::HandleType::Udp {
-            return Either::B(EINVAL);
+        match udp_socket_of(fd) {
+            Some(socket) => created(UdpSocket::from_duplicate(socket)),
+            None => Either::B(EINVAL),
         }
-        created(UdpSocket::from_duplicate_fd(fd))
     }
 
     pub(crate) fn socket(&self) -> std::result::Result<&UdpSocket, i32> {
@@ -373,11 +380,12 @@ impl NativeUdp {
         self.referenced
     }
 
-    /// The file descriptor, as node's `handle.fd` reports it (EBADF once closed).
+    /// The file descriptor, as node's `handle.fd` reports it (EBADF once
+    /// closed, and always where sockets have no descriptor number: Windows).
     #[napi]
     pub fn fd(&self) -> i32 {
         self.socket()
-            .map_or_else(|errno| errno, |socket| socket.as_raw_fd())
+            .map_or_else(|errno| errno, |socket| socket.descriptor().unwrap_or(EBADF))
     }
 
     /// Stops receiving and closes the file descriptor before returning.

@@ -6,6 +6,8 @@ use std::ffi::{c_int, c_void, CStr};
 use std::mem::transmute;
 use std::sync::OnceLock;
 
+use fastdgram_core::RawSocket;
+
 pub type UvLoop = c_void;
 pub type UvHandle = c_void;
 pub type PollCallback = unsafe extern "C" fn(handle: *mut UvHandle, status: c_int, events: c_int);
@@ -16,8 +18,9 @@ const UV_POLL: c_int = 8;
 pub const UV_READABLE: c_int = 1;
 
 type HandleSizeFn = unsafe extern "C" fn(kind: c_int) -> usize;
+/// libuv's `uv_os_sock_t` is the OS's socket handle: the core's `RawSocket`.
 type PollInitSocketFn =
-    unsafe extern "C" fn(uv_loop: *mut UvLoop, handle: *mut UvHandle, fd: c_int) -> c_int;
+    unsafe extern "C" fn(uv_loop: *mut UvLoop, handle: *mut UvHandle, socket: RawSocket) -> c_int;
 type PollStartFn =
     unsafe extern "C" fn(handle: *mut UvHandle, events: c_int, cb: PollCallback) -> c_int;
 type HandleFn = unsafe extern "C" fn(handle: *mut UvHandle) -> c_int;
@@ -52,16 +55,8 @@ pub fn libuv() -> Option<&'static Libuv> {
     LIBUV.get_or_init(lookup_all).as_ref()
 }
 
-#[cfg(unix)]
 fn symbol(name: &CStr) -> Option<*mut c_void> {
-    // SAFETY: dlsym with RTLD_DEFAULT searches the already loaded images.
-    let address = unsafe { libc::dlsym(libc::RTLD_DEFAULT, name.as_ptr()) };
-    (!address.is_null()).then_some(address)
-}
-
-#[cfg(not(unix))]
-fn symbol(_name: &CStr) -> Option<*mut c_void> {
-    None
+    fastdgram_core::find_symbol(name).map(|address| address.as_ptr())
 }
 
 fn lookup_all() -> Option<Libuv> {
