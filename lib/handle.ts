@@ -2,7 +2,6 @@
 // handle. Calls return 0 or a negative errno (libuv style) instead of
 // throwing, so socket.ts can follow node's own error paths. Before bind there
 // is no native socket at all, as with libuv (no file descriptor yet).
-import { constants as osConstants } from 'node:os';
 import {
   NativeUdp,
   KIND_BATCH,
@@ -11,17 +10,18 @@ import {
   META_IPV6_FLAG,
   META_WORDS,
   UV_UDP_IPV6ONLY,
+  UV,
 } from './native';
 import { isIP } from 'node:net';
 import type { BoundLookup } from './lookup';
 
-const UV_EBADF = -osConstants.errno.EBADF;
-const UV_EAGAIN = -osConstants.errno.EAGAIN;
-const UV_EINVAL = -osConstants.errno.EINVAL;
-const UV_EMSGSIZE = -osConstants.errno.EMSGSIZE;
-const UV_ECANCELED = -osConstants.errno.ECANCELED;
-const UV_EISCONN = -osConstants.errno.EISCONN;
-const UV_EDESTADDRREQ = -osConstants.errno.EDESTADDRREQ;
+const UV_EBADF = UV.EBADF;
+const UV_EAGAIN = UV.EAGAIN;
+const UV_EINVAL = UV.EINVAL;
+const UV_EMSGSIZE = UV.EMSGSIZE;
+const UV_ECANCELED = UV.ECANCELED;
+const UV_EISCONN = UV.EISCONN;
+const UV_EDESTADDRREQ = UV.EDESTADDRREQ;
 /** `FASTDGRAM_NO_SEND_BATCH=1` sends each datagram by itself (for measuring what batching contributes). */
 const SEND_AT_ONCE = process.env.FASTDGRAM_NO_SEND_BATCH !== undefined;
 /** The most buffers one datagram may be gathered from (libuv's IOV_MAX). */

@@ -2,14 +2,13 @@
 // option (path-MTU discovery) and the path MTU an oversized send reports.
 // setTOS()/getTOS() need no logic of their own: socket.ts handles them as
 // node handles setTTL().
-import { constants as osConstants } from 'node:os';
 import { errnoException } from './errors';
 import type { UdpHandle } from './handle';
-import { NativeUdp } from './native';
+import { capabilities, UV } from './native';
 import { validateBoolean } from './validate';
 
-const UV_EMSGSIZE = -osConstants.errno.EMSGSIZE;
-const UV_ENOTSUP = -osConstants.errno.ENOTSUP;
+const UV_EMSGSIZE = UV.EMSGSIZE;
+const UV_ENOTSUP = UV.ENOTSUP;
 
 /**
  * `options.dontFragment`: off when undefined, otherwise a boolean (checked
@@ -19,7 +18,7 @@ const UV_ENOTSUP = -osConstants.errno.ENOTSUP;
 export function readDontFragment(value: unknown): boolean {
   if (value === undefined) return false;
   validateBoolean(value, 'options.dontFragment');
-  if (value && !NativeUdp.dontFragmentSupported()) throw errnoException(UV_ENOTSUP, 'setsockopt', 'dontFragment');
+  if (value && !capabilities.dontFragment) throw errnoException(UV_ENOTSUP, 'setsockopt', 'dontFragment');
   return value;
 }
 

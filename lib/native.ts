@@ -5,6 +5,13 @@ export type NativeUdp = binding.NativeUdp;
 export type AddressInfo = binding.AddressInfo;
 export const NativeUdp = binding.NativeUdp;
 export const guessHandleType = binding.guessHandleType;
+export type NativeCapabilities = binding.NativeCapabilities;
+
+/** What this build does on this machine (probed once by the platform layer). */
+export const capabilities: NativeCapabilities = binding.nativeCapabilities();
+
+/** libuv's (negative) error numbers on this platform: `-errno` on Unix, libuv's own table on Windows. */
+export const UV: binding.UvErrorCodes = binding.uvErrorCodes();
 
 /** Kinds of events the native side reports (crates/node/src/events.rs). */
 export const KIND_BATCH = 0;

@@ -17,6 +17,7 @@ import {
 } from './errors';
 import { validatePort, validateString } from './validate';
 import type { OutgoingBatch, UdpHandle } from './handle';
+import { capabilities } from './native';
 
 /** An error of sendMany: `sent` datagrams went out before it. */
 export type SendManyError = Error & { sent: number };
@@ -117,7 +118,7 @@ function sourceAddress(from: unknown, name: string, family: 4 | 6): string {
     const reason = family === 4 ? 'must be an IPv4 address' : 'must be an IPv6 address without a zone';
     throw new ERR_INVALID_ARG_VALUE(name, from, reason);
   }
-  if (process.platform !== 'linux') {
+  if (!capabilities.sourceAddress) {
     throw new ERR_FEATURE_UNAVAILABLE_ON_PLATFORM(`${name} (choosing the source address of a datagram)`);
   }
   return from;

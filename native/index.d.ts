@@ -18,8 +18,6 @@ export declare class NativeUdp {
    * when the socket that sent is closed already.
    */
   static pathMtuTo(family: number, ip: string, port: number): number
-  /** Whether this platform has path-MTU discovery (`dontFragment`). */
-  static dontFragmentSupported(): boolean
   /** Creates an unbound socket of `family` (4 or 6), or returns a negative errno. */
   static create(family: number): NativeUdp | number
   /** Binds to `ip:port`; a failed bind leaves the socket open and unbound. */

@@ -2,7 +2,7 @@
 //! `ip_options`): each returns a value or 0 on success, a negative errno on
 //! failure, like the rest of `NativeUdp`.
 
-use fastdgram_core::{capabilities, parse_socket_addr, path_mtu_to, Errno, Family};
+use fastdgram_core::{parse_socket_addr, path_mtu_to, Errno, Family};
 use napi_derive::napi;
 
 use crate::events::errno_of;
@@ -73,11 +73,5 @@ impl NativeUdp {
             Ok(to) => value_or_errno(path_mtu_to(family, None, to)),
             Err(errno) => errno,
         }
-    }
-
-    /// Whether this platform has path-MTU discovery (`dontFragment`).
-    #[napi]
-    pub fn dont_fragment_supported() -> bool {
-        capabilities().dont_fragment
     }
 }
