@@ -184,7 +184,8 @@ case "$mode" in
       done
     fi
     ensure_linux_node
-    rm -f "$cache/baseline-windows.jsonl" "$cache/baseline-linux.jsonl"
+    : >"$cache/baseline-windows.jsonl"
+    : >"$cache/baseline-linux.jsonl"
     run_start=$SECONDS
     status=0
     PARITY_SELF=1 PARITY_DUMP="$cache/baseline-windows.jsonl" run_ava "$cache/ava-baseline.log" "${ava_args[@]}" || status=$?
