@@ -18,7 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-mode=test
+mode='test'
 ava_args=()
 for arg in "$@"; do
   case "$arg" in
@@ -138,13 +138,17 @@ run_ava() {
   shift
   [ -d "$root/dist" ] || npm run build:ts
   : >"$log"
-  wine "$node_exe" node_modules/ava/entrypoints/cli.mjs "$@" >"$log" 2>&1 &
+  # ava bounds each test (60 s); this bounds the whole run, whatever hangs.
+  timeout --kill-after=30 "${WINDOWS_TEST_TIMEOUT:-3600}" \
+    wine "$node_exe" node_modules/ava/entrypoints/cli.mjs "$@" >"$log" 2>&1 &
   local pid=$!
   tail -n +1 -f --pid="$pid" "$log" &
   local tail_pid=$!
   local status=0
   wait "$pid" || status=$?
   wait "$tail_pid" 2>/dev/null || true
+  # Leave no Wine process behind (wineserver lingers a few seconds by itself).
+  timeout 60 wineserver -w || wineserver -k
   return "$status"
 }
 
@@ -195,6 +199,7 @@ case "$mode" in
     PARITY_SELF=1 PARITY_DUMP="$cache/baseline-linux.jsonl" "$linux_node" node_modules/ava/entrypoints/cli.mjs \
       "${ava_args[@]}" >"$cache/ava-baseline-linux.log" 2>&1 || linux_status=$?
     tail -n 5 "$cache/ava-baseline-linux.log"
+    step "Linux run exit $linux_status (log: $cache/ava-baseline-linux.log)"
     wine "$node_exe" -e "require('fs').writeFileSync(process.argv[1], JSON.stringify([...require('util').getSystemErrorMap()]))" \
       "$cache/errno-windows.json" >"$cache/print.txt" 2>&1 </dev/null
     node scripts/windows/compare-baseline.mjs "$cache/baseline-linux.jsonl" "$cache/baseline-windows.jsonl" \
