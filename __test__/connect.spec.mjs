@@ -4,6 +4,7 @@ import test from 'ava';
 import {
   IPV6, LOOPBACK, Ports, Sockets, skipWithReason, describeMessage, inbox, observeSend, parity, sleep, waitUntil,
 } from './fixtures/udp.mjs';
+import { IS_WINDOWS, UNDER_WINE } from './helpers/platform.mjs';
 
 const skipV6 = (title) => skipWithReason(title, 'IPv6 loopback (::1) is not available');
 const eachFamily = (title, macro) => {
@@ -232,7 +233,11 @@ test.serial("sending before 'connect' fires: send(buf, cb) throws ERR_SOCKET_BAD
   t.is(expected.bound.find((l) => l.cb === 'with-port').err.code, 'EISCONN');
 });
 
-test.serial('a connected socket only receives from its peer; disconnect() gives up an ephemeral port (address() port 0, next send picks a new one) but keeps an explicit one', async (t) => {
+// Giving up the port on disconnect() is Linux's (its AF_UNSPEC connect unbinds
+// an autobound socket); libuv on Windows keeps the handle bound, and under Wine
+// the socket reports port 0 after the next send, so neither is tested there.
+const disconnectTitle = 'a connected socket only receives from its peer; disconnect() gives up an ephemeral port (address() port 0, next send picks a new one) but keeps an explicit one';
+(IS_WINDOWS ? test.skip : test.serial)(IS_WINDOWS ? `${disconnectTitle} [skipped: Linux's disconnect() semantics; under Wine the port reads 0 after a resend]` : disconnectTitle, async (t) => {
   const { expected } = await parity(t, async (dgram) => {
     const S = new Sockets(dgram);
     const ports = new Ports();
@@ -324,10 +329,22 @@ const refused = test.macro({
         S.closeAll();
       }
     });
-    t.is(expected.filter((l) => l.event === 'error').length, 4);
-    t.is(expected.find((l) => l.event === 'error').error.syscall, 'recvmsg');
+    const errors = expected.filter((l) => l.event === 'error');
+    if (!IS_WINDOWS) {
+      t.is(errors.length, 4);
+      t.is(errors[0].error.syscall, 'recvmsg');
+      return;
+    }
+    // libuv on Windows ignores the WSAECONNRESET that the port-unreachable
+    // answer causes (src/win/udp.c). Wine reports WSAECONNREFUSED instead,
+    // which libuv takes for a real error: one 'error', then it stops reading.
+    t.deepEqual(expected.filter((l) => typeof l === 'object' && 'cb' in l).map((l) => l.err), [null, null, null]);
+    if (UNDER_WINE) t.deepEqual(errors.map((e) => [e.error.code, e.error.syscall]), [['ECONNREFUSED', 'recvmsg']]);
+    else t.is(errors.length, 0);
   },
-  title: (_, type) => `connected to a port nobody listens on (${type}): send callbacks succeed, each datagram brings an 'error' event ECONNREFUSED from recvmsg`,
+  title: (_, type) => (IS_WINDOWS
+    ? `connected to a port nobody listens on (${type}), Windows: send callbacks succeed and no 'error' arrives (libuv ignores WSAECONNRESET)${UNDER_WINE ? '; under Wine one ECONNREFUSED from recvmsg' : ''}`
+    : `connected to a port nobody listens on (${type}): send callbacks succeed, each datagram brings an 'error' event ECONNREFUSED from recvmsg`),
 });
 eachFamily('connected to a port nobody listens on', refused);
 
@@ -529,6 +546,9 @@ test.serial('a send the send buffer cannot take waits in the queue, and close() 
     peer.close();
     return { queued, result };
   });
+  // libuv on Windows has no wait-for-writable queue (WSASendTo is overlapped);
+  // under Wine the send fails with EINVAL. Only parity is checked there.
+  if (IS_WINDOWS) return;
   t.deepEqual(expected.result, { code: 'ECANCELED', syscall: 'send', bytes: 65_527 });
   t.deepEqual(expected.queued, { count: 1, size: 65_527 });
 });

@@ -17,6 +17,7 @@ import {
   firstOf,
   safeAddress,
 } from './helpers/parity.mjs';
+import { IS_WINDOWS } from './helpers/platform.mjs';
 
 const FAMILIES = [
   { type: 'udp4', loopback: '127.0.0.1', any: '0.0.0.0', other: '::1', group: '224.0.0.114', source: '127.0.0.1', ssmGroup: '232.1.1.1' },
@@ -89,8 +90,11 @@ for (const { type, loopback } of FAMILIES) {
 
 for (const { type, loopback } of FAMILIES) {
   const title = `reusePort: which pairs of sockets may share a port (${type})`;
-  (HAS_REUSE_PORT ? test : test.skip)(
-    HAS_REUSE_PORT ? title : `${title} [skipped: Node ${process.versions.node} has no reusePort option (added in 22.12); fastdgram follows Node 24]`,
+  const skipReason = !HAS_REUSE_PORT
+    ? `Node ${process.versions.node} has no reusePort option (added in 22.12); fastdgram follows Node 24`
+    : IS_WINDOWS ? 'Windows has no SO_REUSEPORT: every reusePort bind fails there (tested below)' : undefined;
+  (skipReason ? test.skip : test)(
+    skipReason ? `${title} [skipped: ${skipReason}]` : title,
     async (t) => {
       const { expected } = await check(t, async (dgram) => {
         const out = {};
@@ -122,6 +126,27 @@ for (const { type, loopback } of FAMILIES) {
       });
       t.is(expected['{"reusePort":true} then {"reusePort":true}'].second.outcome, 'listening');
       t.is(expected['{"reusePort":true} then {}'].second.outcome, 'error');
+    },
+  );
+}
+
+// libuv's src/win/udp.c refuses UV_UDP_REUSEPORT before it creates or binds
+// anything: the bind fails with ENOTSUP and the socket stays unbound.
+for (const { type, loopback } of FAMILIES) {
+  const title = `reusePort on Windows: bind() fails with ENOTSUP as an 'error' event (${type})`;
+  (HAS_REUSE_PORT && IS_WINDOWS ? test : test.skip)(
+    HAS_REUSE_PORT && IS_WINDOWS ? title : `${title} [skipped: ${IS_WINDOWS ? `Node ${process.versions.node} has no reusePort option` : 'Windows only'}]`,
+    async (t) => {
+      const { expected } = await check(t, async (dgram) => {
+        const s = dgram.createSocket({ type, reusePort: true });
+        const result = await bindAndSettle(s, 0, loopback);
+        let address;
+        try { address = s.address(); } catch (err) { address = { threw: err.code }; }
+        closeQuietly(s);
+        return { ...result, address };
+      });
+      t.is(expected.outcome, 'error');
+      t.like(expected.log[0].error, { code: 'ENOTSUP', syscall: 'bind', address: loopback });
     },
   );
 }

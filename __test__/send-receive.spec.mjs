@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import nodeDgram from 'node:dgram';
 import test from 'ava';
+import { IS_WINDOWS, NO_SOCKET_FD_ON_WINDOWS } from './helpers/platform.mjs';
 import { nodeAtLeast } from './helpers/parity.mjs';
 import {
   IPV6, LOOPBACK, NETNS, Ports, parity, skipWithReason, Sockets, createNetns, describeMessage, implSpecifier,
@@ -916,6 +917,7 @@ if (NETNS.ok) {
 // the implementation under test, echoes what it receives, and reports.
 
 const UDP_FD = (() => {
+  if (IS_WINDOWS) return { ok: false, reason: NO_SOCKET_FD_ON_WINDOWS };
   const s = nodeDgram.createSocket('udp4');
   try {
     const sym = Object.getOwnPropertySymbols(s).find((x) => x.description === 'state symbol');

@@ -1,0 +1,12 @@
+// What the tests need to know about the platform they run on, and the
+// reasons they give when a scenario cannot be tested there.
+//
+// UNDER_WINE: scripts/test-windows.sh runs the suite with Windows node.exe
+// under Wine and says so (FASTDGRAM_WINE=1). Wine implements Winsock on top
+// of Linux sockets; where the two differ, node:dgram under Wine observes
+// neither Linux nor Windows (docs/windows-port.md lists each case).
+export const IS_WINDOWS = process.platform === 'win32';
+export const UNDER_WINE = IS_WINDOWS && process.env.FASTDGRAM_WINE === '1';
+
+export const NO_SOCKET_FD_ON_WINDOWS =
+  'node on Windows gives no descriptor for a socket (its handle.fd is -1), so there is no UDP descriptor to wrap';
