@@ -14,6 +14,7 @@ import {
 } from './native';
 import { isIP } from 'node:net';
 import type { BoundLookup } from './lookup';
+import { BATCH_END, holdsReplies, mayWait } from './reply-batch';
 
 const UV_EBADF = UV.EBADF;
 const UV_EAGAIN = UV.EAGAIN;
@@ -82,6 +83,7 @@ interface OutgoingDatagram {
   request: SendRequest;
   data: Buffer;
   port: number;
+  /** Empty on a connected socket. */
   ip: string;
 }
 
@@ -144,8 +146,12 @@ export class UdpHandle {
   private pendingSends: Map<number, PendingSend> | undefined;
   private nextSendId = 1;
   private sendQueueSize = 0;
-  /** Unconnected sends of the current burst, sent together (see send). */
+  /** Unconnected sends of the current burst, and held replies, sent together (see send). */
   private outbox: OutgoingDatagram[] | undefined;
+  /** A flushOutbox is scheduled for the outbox. */
+  private flushScheduled = false;
+  /** Callback-less sends wait for the end of the batch being delivered (lib/reply-batch.ts). */
+  private holdingReplies = false;
   /** Outcomes waiting to be reported in order (see completeSoon). */
   private completedEarly: Array<[SendRequest, number]> | undefined;
   private sharedHandle: SharedNodeHandle | null = null;
@@ -281,6 +287,10 @@ export class UdpHandle {
    * A batch's buffer, count and addresses come with its first datagram.
    */
   private onDatagram(index: number, errno: number, data?: ArrayBuffer | Buffer, count?: number, addresses?: string): void {
+    if (index === BATCH_END) {
+      this.sendHeldReplies();
+      return;
+    }
     if (!this.accepting) return;
     if (errno) {
       this.onerror?.(this.owner, errno);
@@ -289,6 +299,7 @@ export class UdpHandle {
     const batch = (this.batch ??= new CurrentBatch());
     if (data) {
       const delivery = this.delivery ? this.delivery(this.owner) : DELIVER_MESSAGES;
+      this.holdingReplies = holdsReplies(count as number, this.nativePerBatch);
       batch.start(data, count as number, addresses, delivery, this.nativePerBatch);
       this.choosePerBatch(delivery);
     }
@@ -321,6 +332,9 @@ export class UdpHandle {
         }
         if (this.batch?.wholeAtOnce) break;
       }
+      // One call for the whole batch: the replies' lookups run after it, and
+      // the outbox sends them together then.
+      this.sendHeldReplies();
       if (failed) throw failure;
     } else if (kind === KIND_RECEIVE_ERROR) {
       this.onDatagram(0, a);
@@ -354,15 +368,42 @@ export class UdpHandle {
     if (list.length > IOV_MAX) return UV_EMSGSIZE;
     // Empty parts are skipped: a detached one cannot even be read (node sends nothing of it).
     const data = list.length === 1 ? asBytes(list[0]) : Buffer.concat(list.filter((part) => part.byteLength > 0));
+    if (this.holdingReplies && mayWait(request)) {
+      this.toOutbox(request, data, port, destination ?? '');
+      return 0;
+    }
     // Connected, or looked up at once: node reads the bytes during send() itself, so send now.
     const now = destination === undefined || (duringSend && !this.outbox?.length);
-    if (now || SEND_AT_ONCE) return this.sendNow(native, request, data, toPort(port), destination);
+    if (now || SEND_AT_ONCE) {
+      // Held replies were sent before this one.
+      if (this.outbox?.length) this.sendOutboxBeforeChange();
+      return this.sendNow(native, request, data, toPort(port), destination);
+    }
     // Unconnected sends reach here from their lookup's tick; those of one
     // burst go out together, in one sendmmsg, once their ticks have run.
-    const outbox = (this.outbox ??= []);
-    outbox.push({ request, data: asBuffer(data), port: toPort(port), ip: destination });
-    if (outbox.length === 1) process.nextTick(flushOutbox, this);
+    this.toOutbox(request, data, port, destination);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      process.nextTick(flushOutbox, this);
+    }
     return 0;
+  }
+
+  private toOutbox(request: SendRequest, data: Uint8Array, port: number | undefined, ip: string): void {
+    (this.outbox ??= []).push({ request, data: asBuffer(data), port: toPort(port), ip });
+  }
+
+  /** The end of a batch: the replies its handlers made leave now, together. */
+  private sendHeldReplies(): void {
+    this.holdingReplies = false;
+    const done = this.sendOutbox();
+    if (done?.some(([request]) => !mayWait(request))) this.completeSoon(done);
+  }
+
+  /** What a scheduled flushOutbox sends. */
+  sendScheduledOutbox(): Array<[SendRequest, number]> | undefined {
+    this.flushScheduled = false;
+    return this.sendOutbox();
   }
 
   /** One datagram at once (bytes + 1), or behind those already waiting (0). */
@@ -388,7 +429,7 @@ export class UdpHandle {
     if (!this.pendingSends?.size) {
       results =
         outbox.length === 1
-          ? [native.send(outbox[0].data, outbox[0].port, outbox[0].ip)].filter((result) => result !== UV_EAGAIN)
+          ? [native.send(outbox[0].data, outbox[0].port, outbox[0].ip || undefined)].filter((result) => result !== UV_EAGAIN)
           : native.sendBatch(
               outbox.map((item) => item.data),
               Uint32Array.from(outbox, (item) => item.port),
@@ -402,7 +443,7 @@ export class UdpHandle {
         done.push([request, results[i]]);
         continue;
       }
-      const err = this.sendLater(native, request, data, port, ip);
+      const err = this.sendLater(native, request, data, port, ip || undefined);
       if (err) done.push([request, err]);
     }
     return done;
@@ -695,6 +736,7 @@ export class UdpHandle {
   /** Closes the socket now: its port is free when this returns. */
   close(): void {
     this.sendOutboxBeforeChange();
+    this.holdingReplies = false;
     this.cancelPendingSends();
     this.closed = true;
     this.receiving = false;
@@ -769,7 +811,7 @@ class WaitingBatch {
 /** Sends what accumulated in a handle's outbox; the callbacks run in send order. */
 function flushOutbox(handle: UdpHandle): void {
   const early = handle.takeCompletedEarly();
-  const done = handle.sendOutbox();
+  const done = handle.sendScheduledOutbox();
   if (early && done) appendTo(early, done);
   const all = early ?? done;
   if (all) completeInOrder(all);
