@@ -4,7 +4,7 @@
 // bursts of BURST, each after the previous one's echoes; after WARMUP
 // datagrams (the JIT settles) `callgrind_control -i on` counts the next
 // MEASURED ones, then `-i off`. Every thread of the server is counted. Usage:
-//   node bench/callgrind/echo.mjs [--burst 32] [--warmup 3000] [--measured 3000] [--env NAME=VALUE]...
+//   node bench/callgrind/echo.mjs [--burst 32] [--warmup 12032] [--measured 3000] [--env NAME=VALUE]...
 // Prints one JSON line per module: instructions per datagram.
 import { spawn, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
@@ -21,7 +21,7 @@ const option = (name, fallback) => {
   return i === -1 ? fallback : Number(args[i + 1]);
 };
 const burst = option('--burst', 32);
-const warmup = option('--warmup', 3000);
+const warmup = option('--warmup', 12032);
 const measured = option('--measured', 3000);
 const extraEnv = Object.fromEntries(args.flatMap((a, i) => (args[i - 1] === '--env' ? [a.split('=')] : [])));
 
