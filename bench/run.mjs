@@ -714,7 +714,7 @@ function markdown(rows, header) {
   out.push('|---|---|---:|---:|---:|---:|---:|---:|---|');
   for (const r of rows) {
     const target = r.target ? `${r.target.text}: ${r.target.met ? 'met' : 'not met'}` : '';
-    out.push(`| ${r.title} (${r.better} is better) | ${famLabel(r.family)} | ${sizeLabel(r.size)} | ${fmt(r.median.node, r.unit)} | ${fmt(r.median.fast, r.unit)} | ${fmtRatio(r.fastOverNode)} | ${opts.c ? fmt(r.median.c, r.unit) : '—'} | ${fmtRatio(r.fastOverC)} | ${target} |`);
+    out.push(`| ${r.title} (${r.better} is better) | ${famLabel(r.family)} | ${sizeLabel(r.size)} | ${fmt(r.median.node, r.unit)} | ${fmt(r.median.fast, r.unit)} | ${fmtRatio(r.fastOverNode)} | ${opts.c && !LOAD_SCENARIOS.includes(r.metric.split('.')[0]) ? fmt(r.median.c, r.unit) : '—'} | ${fmtRatio(r.fastOverC)} | ${target} |`);
   }
   return out.join('\n');
 }
