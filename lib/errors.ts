@@ -1,7 +1,7 @@
 // The error objects node:dgram throws, rebuilt so that callers cannot tell
 // them apart from Node.js 24's own: same base class, `code`, message text,
 // toString(), stack header and own properties (names, order, attributes).
-import { format, getSystemErrorName, inspect } from 'node:util';
+import { format, getSystemErrorMap, getSystemErrorName, inspect } from 'node:util';
 
 // any[]: TypeScript only lets a class extend a type parameter with this signature.
 type ErrorClass = new (...args: any[]) => Error;
@@ -323,6 +323,12 @@ export interface SystemErrorContext {
   code: string;
   message: string;
   syscall: string;
+}
+
+/** The context of a SystemError for libuv's `errno` from `syscall` (node's uvException fields). */
+export function systemErrorContext(errno: number, syscall: string): SystemErrorContext {
+  const entry = getSystemErrorMap().get(errno);
+  return { errno, code: getSystemErrorName(errno), message: entry ? entry[1] : 'unknown error', syscall };
 }
 
 class SystemError extends Error {
