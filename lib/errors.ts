@@ -7,8 +7,8 @@ import { format, getSystemErrorMap, getSystemErrorName, inspect } from 'node:uti
 type ErrorClass = new (...args: any[]) => Error;
 
 /** What `new` on one of the ERR_* classes below produces. */
-export type NodeErrorInstance<Base extends ErrorClass> = InstanceType<Base> & { code: string };
-export type NodeErrorClass<Args extends unknown[], Base extends ErrorClass> = new (
+type NodeErrorInstance<Base extends ErrorClass> = InstanceType<Base> & { code: string };
+type NodeErrorClass<Args extends unknown[], Base extends ErrorClass> = new (
   ...args: Args
 ) => NodeErrorInstance<Base>;
 
@@ -318,7 +318,7 @@ export const ERR_SOCKET_DGRAM_NOT_RUNNING = templateError(
 // SystemError: an ERR_* error wrapping a libuv failure
 
 /** The libuv failure a SystemError reports; kept by reference as `err.info`. */
-export interface SystemErrorContext {
+interface SystemErrorContext {
   errno: number;
   code: string;
   message: string;

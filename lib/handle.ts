@@ -58,7 +58,7 @@ export const DELIVER_MESSAGES = 1;
 export const DELIVER_BATCHES = 2;
 
 /** Native socket settings made when the socket is created (so also after bind(fd) or an implicit bind). */
-export interface ReceiveSettings {
+interface ReceiveSettings {
   /** Rules as net.BlockList's `rules` prints them, or null. */
   blockListRules: string[] | null;
   receiveDestination: boolean;
@@ -889,13 +889,15 @@ class CurrentBatch {
   private nextIndex = 0;
   private offset = 0;
   private delivery = DELIVER_MESSAGES;
-  /** The native side called once for the whole batch. */
-  wholeAtOnce = false;
+  /** Emitted in one go: the native side called once for the whole batch. */
+  private perBatch = false;
   private collected: ReceivedMessage[] | undefined;
 
-  /** `data` is an ArrayBuffer (JavaScript-thread receive) or a Buffer (I/O thread). */
-  /** `addresses` is undefined when they are the previous batch's. */
-  start(data: ArrayBuffer | Buffer, count: number, addresses: string | undefined, delivery: number, wholeAtOnce: boolean): void {
+  /**
+   * `data` is an ArrayBuffer (JavaScript-thread receive) or a Buffer (I/O
+   * thread); `addresses` is undefined when they are the previous batch's.
+   */
+  start(data: ArrayBuffer | Buffer, count: number, addresses: string | undefined, delivery: number, perBatch: boolean): void {
     const view = data instanceof ArrayBuffer ? new Uint8Array(data) : data;
     const metaBytes = count * META_WORDS * 4;
     this.bytes = view.buffer as ArrayBuffer;
@@ -909,14 +911,14 @@ class CurrentBatch {
     this.nextIndex = 0;
     this.offset = this.base;
     this.delivery = delivery;
-    this.wholeAtOnce = wholeAtOnce;
+    this.perBatch = perBatch;
     this.collected = delivery & DELIVER_BATCHES ? [] : undefined;
   }
 
   /** Datagrams arrive in order; `index` says which one this is (the first, when all come at once). */
   emit(index: number, handle: UdpHandle): void {
     if (index !== this.nextIndex) return;
-    if (!this.wholeAtOnce) {
+    if (!this.perBatch) {
       this.emitNext(handle);
       return;
     }

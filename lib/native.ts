@@ -5,7 +5,7 @@ export type NativeUdp = binding.NativeUdp;
 export type AddressInfo = binding.AddressInfo;
 export const NativeUdp = binding.NativeUdp;
 export const guessHandleType = binding.guessHandleType;
-export type NativeCapabilities = binding.NativeCapabilities;
+type NativeCapabilities = binding.NativeCapabilities;
 
 /** What this build does on this machine (probed once by the platform layer). */
 export const capabilities: NativeCapabilities = binding.nativeCapabilities();

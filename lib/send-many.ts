@@ -25,7 +25,7 @@ export type SendManyError = Error & { sent: number };
 export type SendManyCallback = (error: SendManyError | null, sent: number) => void;
 
 /** A validated call, column by column. */
-export interface PreparedBatch {
+interface PreparedBatch {
   data: Buffer[];
   ports: Uint32Array;
   /** As given: undefined for the default (loopback). */
