@@ -73,6 +73,7 @@ export interface SocketStats {
   receivedDatagrams: number;
   receivedBytes: number;
   receivedBatches: number;
+  coalescedBuffers: number;
   blockedDatagrams: number;
   receiveErrors: number;
   sentDatagrams: number;
@@ -592,6 +593,7 @@ const NO_STATS: SocketStats = {
   receivedDatagrams: 0,
   receivedBytes: 0,
   receivedBatches: 0,
+  coalescedBuffers: 0,
   blockedDatagrams: 0,
   receiveErrors: 0,
   sentDatagrams: 0,
