@@ -2,13 +2,14 @@
 // by bench/run.mjs. Usage:
 //   node bench/child.mjs SCENARIO MODULE FAMILY SIZE JSON_OPTIONS
 // SCENARIO is recv | send | echo | pingpong | reuseport | sendmany |
-// batchrecv | batchecho | probe, MODULE is node (node:dgram) or fast (fastdgram, this
+// batchrecv | batchecho | echoload | capacity | probe, MODULE is node (node:dgram) or fast (fastdgram, this
 // repository). Every line written on stdout is one JSON object: {"port":N}
 // when a socket is ready, {"mark":"start"|"end"} around the send window,
 // {"result":{...}} at the end, {"error":"..."} on failure.
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
@@ -59,12 +60,26 @@ function finish(result) {
 
 // recv: count the datagrams the C blaster gets delivered to 'message'.
 function recv() {
+  underFlood(null);
+}
+
+// echoload: every datagram of the blaster's flood sent back with send(), no
+// callback (an offered load node:dgram cannot keep up with): the datagrams
+// handled and the CPU per datagram.
+function echoload() {
+  underFlood((sock, msg, rinfo) => sock.send(msg, rinfo.port, rinfo.address));
+}
+
+// Counts the datagrams the C blaster gets delivered to 'message', where
+// `answer(sock, msg, rinfo)` (if given) also runs, over the window after the warm-up.
+function underFlood(answer) {
   const sock = dgram.createSocket(type);
   let count = 0;
   let bytes = 0;
-  sock.on('message', (msg) => {
+  sock.on('message', (msg, rinfo) => {
     count++;
     bytes += msg.length;
+    if (answer) answer(sock, msg, rinfo);
   });
   sock.on('error', fail);
   sock.once('message', () => {
@@ -193,6 +208,36 @@ function echoServer(answer) {
   sock.bind(0, loopback, () => out({ port: sock.address().port }));
   process.stdin.resume();
   process.stdin.on('end', () => finish({ echoed, maxRssKiB: vmHWMKiB() }));
+}
+
+// capacity: how fast the echo server (send() without a callback) drains a
+// full receive queue at 100 % of its CPU, whatever the blaster manages: the
+// parent stops this process (SIGSTOP) while the blaster fills the queue, stops
+// the blaster, continues this process (SIGCONT) and, once it is quiet, asks
+// with "r" on stdin for the datagrams drained and the time from the first to
+// the last; "z" starts a new drain, "q" ends.
+function capacity() {
+  const sock = dgram.createSocket({ type, recvBufferSize: opts.recvBufferSize });
+  let count = 0;
+  let first = 0n;
+  let last = 0n;
+  sock.on('message', (msg, rinfo) => {
+    last = process.hrtime.bigint();
+    if (count++ === 0) first = last;
+    sock.send(msg, rinfo.port, rinfo.address);
+  });
+  sock.on('error', fail);
+  sock.bind(0, loopback, () => out({ port: sock.address().port, recvBufferSize: sock.getRecvBufferSize() }));
+  createInterface({ input: process.stdin }).on('line', (line) => {
+    if (line === 'r') {
+      out({ drain: { count, ns: Number(last - first) } });
+    } else if (line === 'z') {
+      count = 0;
+      out({ zeroed: true });
+    } else if (line === 'q') {
+      finish({ maxRssKiB: vmHWMKiB() });
+    }
+  });
 }
 
 // pingpong: one datagram between two sockets of the module, RTT per trip.
@@ -382,7 +427,7 @@ function batchrecv() {
   sock.bind(0, loopback, () => out({ port: sock.address().port }));
 }
 
-const scenarios = { recv, send, echo, pingpong, reuseport, probe, sendmany, batchrecv, batchecho };
+const scenarios = { recv, send, echo, pingpong, reuseport, probe, sendmany, batchrecv, batchecho, echoload, capacity };
 if (!scenarios[scenario]) fail(`unknown scenario ${scenario}`);
 try {
   Promise.resolve(scenarios[scenario]()).catch((err) => fail(err && err.stack ? err.stack : err));

@@ -23,17 +23,24 @@ const childScript = path.join(here, 'child.mjs');
 // The first four compare node:dgram, fastdgram and C; the others measure
 // what only fastdgram has (its "Beyond node:dgram" features) against C.
 const BASE_SCENARIOS = ['recv', 'send', 'echo', 'pingpong'];
+// node:dgram against fastdgram only (no C program does the same), on one family and size.
+const LOAD_SCENARIOS = ['echoload', 'capacity'];
 // From a sender that uses UDP GSO: what receive offload (GRO) gives (the GSO block below).
 const GSO_SCENARIOS = ['gsorecv', 'gsopair'];
-const SCENARIOS = [...BASE_SCENARIOS, 'reuseport', 'sendmany', 'batchrecv', 'batchecho', ...GSO_SCENARIOS];
+const SCENARIOS = [...BASE_SCENARIOS, ...LOAD_SCENARIOS, 'reuseport', 'sendmany', 'batchrecv', 'batchecho', ...GSO_SCENARIOS];
 const MODULE_LABEL = {
   node: 'node:dgram', fast: 'fastdgram', c: 'C limit',
   'fast:messages': "fastdgram 'messages'", 'fast:nogro': 'fastdgram, no GRO',
 };
+// --switches: fastdgram again with one technique switched off ('fast:<name>'), to show what it contributes.
+const SWITCHES = [
+  { name: 'noreply', env: { FASTDGRAM_NO_REPLY_BATCH: '1' }, label: 'replies one by one (FASTDGRAM_NO_REPLY_BATCH=1)' },
+];
+const switchOf = (variant) => SWITCHES.find((x) => variant === `fast:${x.name}`);
 // reuseport's fastdgram variants: 'fast:<N>w' = N worker threads
 const workersOf = (variant) => Number(/^fast:(\d+)w$/.exec(variant)?.[1] ?? 0);
 const workersLabel = (n) => `${n} worker${n === 1 ? '' : 's'}`;
-const variantLabel = (v) => MODULE_LABEL[v] ?? `fastdgram, ${workersLabel(workersOf(v))}`;
+const variantLabel = (v) => MODULE_LABEL[v] ?? (switchOf(v) ? `fastdgram, ${switchOf(v).label}` : `fastdgram, ${workersLabel(workersOf(v))}`);
 // What each batch API's availability is checked by (in a child: --node may differ).
 const BATCH_API = { sendmany: 'sendMany', batchrecv: 'messages', batchecho: 'sendMany' };
 
@@ -41,8 +48,10 @@ const HELP = `Usage: npm run bench -- [options]
 
   --quick               smoke run (~30 s): 1 repetition, short windows
   --reps N              repetitions per measurement (default 3; --quick: 1)
-  --scenarios LIST      recv,send,echo,pingpong,memory,reuseport,sendmany,batchrecv,batchecho,
-                        gsorecv,gsopair (default all; memory comes from recv)
+  --scenarios LIST      recv,send,echo,pingpong,memory,echoload,capacity,reuseport,sendmany,batchrecv,
+                        batchecho,gsorecv,gsopair (default all; memory comes from recv)
+  --switches            echoload, capacity: also fastdgram with each technique switched off
+  --drains N            capacity: fill-and-drain cycles per measurement (default 5; --quick: 3)
   --sizes LIST          datagram sizes in bytes (default 64,1400)
   --families LIST       4,6 (default both)
   --window MS           measured window of recv/send/echo/reuseport/sendmany/batchrecv
@@ -66,7 +75,7 @@ function parseArgs(argv) {
   const o = {
     quick: false, reps: null, scenarios: SCENARIOS.slice(), memory: true, sizes: [64, 1400], families: [4, 6],
     window: null, warmup: null, echoRate: 100000, pingpongCount: null, inflight: 64,
-    workers: [1, 2], sources: 64, manyInflight: 4,
+    workers: [1, 2], sources: 64, manyInflight: 4, switches: false, drains: null,
     node: process.execPath, c: true, build: false, json: null, chart: null,
   };
   const list = (v) => String(v).split(',').map((s) => s.trim()).filter(Boolean);
@@ -105,6 +114,8 @@ function parseArgs(argv) {
       case '--workers': o.workers = list(val()).map((x) => int('--workers', x)); break;
       case '--sources': o.sources = int(a, val()); break;
       case '--many-inflight': o.manyInflight = int(a, val()); break;
+      case '--switches': o.switches = true; break;
+      case '--drains': o.drains = int(a, val()); break;
       case '--node': o.node = path.resolve(val()); break;
       case '--no-c': o.c = false; break;
       case '--build': o.build = true; break;
@@ -121,6 +132,7 @@ function parseArgs(argv) {
   o.window ??= o.quick ? 300 : 700;
   o.warmup ??= o.quick ? 100 : 200;
   o.pingpongCount ??= o.quick ? 3000 : 20000;
+  o.drains ??= o.quick ? 3 : 5;
   o.pingpongWarmup = Math.max(100, Math.round(o.pingpongCount / 10));
   o.drain = o.quick ? 100 : 200;
   if (o.scenarios.length === 0) usage('no scenario selected');
@@ -287,6 +299,9 @@ function start(label, cmd, args, timeoutMs, env) {
     endInput() {
       if (!exit) child.stdin.end();
     },
+    signal(name) {
+      if (!exit) child.kill(name);
+    },
     async stop(graceMs = 2000) {
       if (!exit) {
         const t = setTimeout(() => child.kill('SIGKILL'), graceMs);
@@ -314,7 +329,7 @@ const unavailableApis = {};
 function combos(scenario) {
   const pairs = (families, sizes) => families.flatMap((f) => sizes.map((s) => [f, s]));
   if (BASE_SCENARIOS.includes(scenario)) return pairs(opts.families, opts.sizes);
-  if (scenario === 'reuseport') return pairs(opts.families.slice(0, 1), [Math.min(...opts.sizes)]);
+  if (scenario === 'reuseport' || LOAD_SCENARIOS.includes(scenario)) return pairs(opts.families.slice(0, 1), [Math.min(...opts.sizes)]);
   return pairs(opts.families.slice(0, 1), opts.sizes);
 }
 
@@ -323,6 +338,7 @@ function combos(scenario) {
 // recv's or send's measurements when those run too.
 function variants(scenario) {
   if (BASE_SCENARIOS.includes(scenario)) return opts.c ? ['node', 'fast', 'c'] : ['node', 'fast'];
+  if (LOAD_SCENARIOS.includes(scenario)) return ['node', 'fast', ...(opts.switches ? SWITCHES.map((x) => `fast:${x.name}`) : [])];
   if (GSO_VARIANTS[scenario]) return GSO_VARIANTS[scenario].filter((v) => opts.c || v !== 'c');
   if (scenario === 'reuseport') return [...opts.workers.map((w) => `fast:${w}w`), ...(opts.c ? ['c'] : [])];
   if (unavailableApis[scenario]) return [];
@@ -331,9 +347,11 @@ function variants(scenario) {
 }
 
 function subject(scenario, mod, family, size, extra, timeoutMs, env) {
-  const label = `${scenario}/${MODULE_LABEL[mod]}`;
+  const label = `${scenario}/${variantLabel(mod)}`;
   const childOpts = { warmupMs: opts.warmup, windowMs: opts.window, maxMs: timeoutMs - 500, ...extra };
-  return start(label, opts.node, [childScript, scenario, mod, String(family), String(size), JSON.stringify(childOpts)], timeoutMs, env);
+  const switched = switchOf(mod);
+  const module = switched ? 'fast' : mod;
+  return start(label, opts.node, [childScript, scenario, module, String(family), String(size), JSON.stringify(childOpts)], timeoutMs, switched?.env ?? env);
 }
 
 const budget = () => opts.warmup + opts.window + 8000;
@@ -440,6 +458,69 @@ async function measureEcho(mod, family, size, scenario = 'echo') {
   }
 }
 
+// echoload: the echo server under the recv scenario's blaster (every datagram
+// sent back with send(), no callback): datagrams handled, CPU per datagram.
+async function measureEchoload(mod, family, size) {
+  const timeoutMs = budget();
+  const r = await underBlaster(subject('echoload', mod, family, size, {}, timeoutMs), family, size, 1, timeoutMs);
+  return { 'echoload.rate': (r.count / r.ns) * 1e9, 'echoload.cpu': r.cpuNs / r.count / 1000, _detail: { count: r.count, ns: r.ns } };
+}
+
+const CAPACITY_RECV_BUFFER = 4 * 1024 * 1024;
+const FILL_MS = 100;
+
+// capacity: the echo server's rate draining a full receive queue, stopped
+// while the blaster fills it (see child.mjs capacity); the median of
+// opts.drains cycles. The blaster is stopped too while the server drains,
+// so that only the server runs, and its socket stays open for the echoes.
+async function measureCapacity(mod, family, size) {
+  const timeoutMs = opts.drains * (FILL_MS + 3000) + 8000;
+  const srv = subject('capacity', mod, family, size, { recvBufferSize: CAPACITY_RECV_BUFFER }, timeoutMs);
+  const rates = [];
+  const drained = [];
+  try {
+    const { port } = await srv.next('port');
+    for (let cycle = 0; cycle < opts.drains; cycle++) {
+      srv.write('z\n');
+      await srv.next('zeroed');
+      srv.signal('SIGSTOP');
+      const blast = start('blaster', cBinary, ['blast', family, port, size, 10000, 1].map(String), 15000);
+      try {
+        await sleep(FILL_MS);
+        blast.signal('SIGSTOP');
+        srv.signal('SIGCONT');
+        const drain = await quietDrain(srv);
+        if (drain.count < 2 || drain.ns <= 0) throw new Error(`nothing drained in cycle ${cycle + 1}`);
+        rates.push(((drain.count - 1) / drain.ns) * 1e9);
+        drained.push(drain.count);
+      } finally {
+        blast.signal('SIGCONT');
+        await blast.kill();
+      }
+    }
+    return { 'capacity.rate': median(rates), _detail: { rates, drained } };
+  } finally {
+    srv.signal('SIGCONT');
+    srv.write('q\n');
+    await srv.stop(1000);
+  }
+}
+
+// Asks the capacity server for its drain until two answers 50 ms apart agree (at most 3 s).
+async function quietDrain(srv) {
+  let previous = -1;
+  for (let i = 0; i < 60; i++) {
+    await sleep(50);
+    srv.write('r\n');
+    const { drain } = await srv.next('drain');
+    if (drain.count === previous) return drain;
+    previous = drain.count;
+  }
+  throw new Error('the drain did not end within 3 s');
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
 async function measurePingpong(mod, family, size) {
   const maxMeasureMs = opts.quick ? 1500 : 3000; // fewer round trips if the machine is that slow
   const timeoutMs = maxMeasureMs + 8000;
@@ -459,6 +540,8 @@ const MEASURE = {
   send: measureSend,
   echo: measureEcho,
   pingpong: measurePingpong,
+  echoload: measureEchoload,
+  capacity: measureCapacity,
   reuseport: measureReuseport,
   sendmany: (mod, family, size) => measureSend(mod, family, size, 'sendmany'),
   batchrecv: (mod, family, size) => measureRecv(mod, family, size, 'batchrecv'),
@@ -590,6 +673,9 @@ const METRICS = [
   { key: 'pingpong.p50', scenario: 'pingpong', title: 'ping-pong: round trip p50', unit: 'µs', better: 'lower' },
   { key: 'pingpong.p99', scenario: 'pingpong', title: 'ping-pong: round trip p99', unit: 'µs', better: 'lower' },
   { key: 'memory.peak', scenario: 'recv', title: 'memory: receiver peak RSS (VmHWM)', unit: 'MiB', better: 'lower', memory: true, noRatioC: true },
+  { key: 'echoload.rate', scenario: 'echoload', title: 'echo under flood: datagrams/s handled', unit: 'dgram/s', better: 'higher', noRatioC: true, switches: true },
+  { key: 'echoload.cpu', scenario: 'echoload', title: 'echo under flood: CPU per datagram', unit: 'µs', better: 'lower', noRatioC: true, switches: true },
+  { key: 'capacity.rate', scenario: 'capacity', title: 'echo capacity: datagrams/s draining a full queue', unit: 'dgram/s', better: 'higher', noRatioC: true, switches: true },
 ];
 
 // fastdgram-only scenarios; cFrom: the C limit's key when it comes from a
@@ -646,6 +732,12 @@ function summarize(samples) {
         target = { text: m.target.text, met };
       }
       rows.push({ metric: m.key, title: m.title, unit: m.unit, better: m.better, family, size, median: med, samples: values, fastOverNode: vsNode, fastOverC: vsC, target });
+      // --switches: the same figure with one technique off, in the fastdgram column.
+      for (const variant of m.switches && opts.switches ? variants(m.scenario).filter(switchOf) : []) {
+        const off = pick(variant);
+        const fast = median(off);
+        rows.push({ metric: m.key, title: `${m.title}, ${switchOf(variant).label}`, variant, unit: m.unit, better: m.better, family, size, median: { node: med.node, fast, c: null }, samples: { node: values.node, fast: off, c: [] }, fastOverNode: ratio(fast, med.node), fastOverC: null, target: null });
+      }
     }
   }
   return rows;
@@ -729,7 +821,7 @@ function markdown(rows, header) {
   out.push('|---|---|---:|---:|---:|---:|---:|---:|---|');
   for (const r of rows) {
     const target = r.target ? `${r.target.text}: ${r.target.met ? 'met' : 'not met'}` : '';
-    out.push(`| ${r.title} (${r.better} is better) | ${famLabel(r.family)} | ${sizeLabel(r.size)} | ${fmt(r.median.node, r.unit)} | ${fmt(r.median.fast, r.unit)} | ${fmtRatio(r.fastOverNode)} | ${opts.c ? fmt(r.median.c, r.unit) : '—'} | ${fmtRatio(r.fastOverC)} | ${target} |`);
+    out.push(`| ${r.title} (${r.better} is better) | ${famLabel(r.family)} | ${sizeLabel(r.size)} | ${fmt(r.median.node, r.unit)} | ${fmt(r.median.fast, r.unit)} | ${fmtRatio(r.fastOverNode)} | ${opts.c && !LOAD_SCENARIOS.includes(r.metric.split('.')[0]) ? fmt(r.median.c, r.unit) : '—'} | ${fmtRatio(r.fastOverC)} | ${target} |`);
   }
   return out.join('\n');
 }
@@ -744,7 +836,7 @@ function chart(rows, subtitle) {
       unit: m.unit,
       better: m.better,
       // node: undefined (no bar) where node:dgram has no such feature
-      groups: mine.map((r) => ({ label: `${famLabel(r.family)} ${sizeLabel(r.size)}${r.workers ? `, ${workersLabel(r.workers)}` : ''}`, fast: r.median.fast, node: r.median.node, c: r.median.c })),
+      groups: mine.map((r) => ({ label: `${famLabel(r.family)} ${sizeLabel(r.size)}${r.workers ? `, ${workersLabel(r.workers)}` : ''}${switchOf(r.variant) ? `, ${switchOf(r.variant).name}` : ''}`, fast: r.median.fast, node: r.median.node, c: r.median.c })),
     });
   }
   return barChart({ title: 'fastdgram vs node:dgram vs C (medians, loopback)', subtitle, metrics });
@@ -822,9 +914,10 @@ async function main() {
   const header = [
     `Medians of ${opts.reps} repetition${opts.reps > 1 ? 's' : ''}; node ${nodeVersion}; ${buildText}; ${cpu.length} × ${cpu[0]?.model ?? 'cpu'}; Linux ${os.release()}; loopback.`,
     `recv/send/echo: ${opts.warmup} ms warm-up, ${opts.window} ms window; echo load ${opts.echoRate.toLocaleString('en-US')} dgram/s; ping-pong ${opts.pingpongCount.toLocaleString('en-US')} round trips (at most ${opts.quick ? 1.5 : 3} s); send ≤ ${opts.inflight} callbacks in flight.`,
+    ...(opts.scenarios.some((x) => LOAD_SCENARIOS.includes(x)) ? [`echo under flood: the recv blaster's flood, every datagram sent back with send() (no callback), CPU per datagram handled; echo capacity: the same server's rate draining a full ${CAPACITY_RECV_BUFFER / 1048576} MiB receive queue (filled while it was stopped, blaster stopped meanwhile), median of ${opts.drains} drains; no C limit for these.`] : []),
     opts.c ? 'C limit: recv and memory = a recvmmsg receiver under the same blaster; send = a sendmmsg sender to the same sink; echo = a recvmmsg/sendmmsg echo server; ping-pong = blocking send/recv between two sockets.' : 'C limit: not measured (--no-c).',
   ].join('\n');
-  const hasBase = opts.scenarios.some((x) => BASE_SCENARIOS.includes(x));
+  const hasBase = opts.scenarios.some((x) => BASE_SCENARIOS.includes(x) || LOAD_SCENARIOS.includes(x));
   if (hasBase) process.stdout.write(`${markdown(rows, header)}\n`);
   if (extraRows.length > 0) {
     const extraHeader = [
@@ -843,7 +936,7 @@ async function main() {
       node: { version: nodeVersion, path: opts.node },
       fastdgram: { ...identity, buildAfter: identityAfter.build },
       machine: { cpus: cpu.length, model: cpu[0]?.model ?? null, kernel: os.release() },
-      options: { reps: opts.reps, scenarios: opts.scenarios, memory: opts.memory, sizes: opts.sizes, families: opts.families, warmupMs: opts.warmup, windowMs: opts.window, echoRate: opts.echoRate, pingpongCount: opts.pingpongCount, pingpongWarmup: opts.pingpongWarmup, inflight: opts.inflight, workers: opts.workers, sources: opts.sources, manyInflight: opts.manyInflight, c: opts.c, quick: opts.quick },
+      options: { reps: opts.reps, scenarios: opts.scenarios, switches: opts.switches, drains: opts.drains, memory: opts.memory, sizes: opts.sizes, families: opts.families, warmupMs: opts.warmup, windowMs: opts.window, echoRate: opts.echoRate, pingpongCount: opts.pingpongCount, pingpongWarmup: opts.pingpongWarmup, inflight: opts.inflight, workers: opts.workers, sources: opts.sources, manyInflight: opts.manyInflight, c: opts.c, quick: opts.quick },
       wallSeconds: wall,
       units: Object.fromEntries(ALL_METRICS.map((m) => [m.key, m.unit])),
       rows,

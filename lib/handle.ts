@@ -15,6 +15,7 @@ import {
 import type { NativeEventArgument, NativeEventCallback, SendResult } from './native';
 import { isIP } from 'node:net';
 import type { BoundLookup } from './lookup';
+import { BATCH_END, holdsReplies, mayWait } from './reply-batch';
 import { bytesToSend } from './data';
 import type { Socket } from './socket';
 
@@ -91,6 +92,7 @@ interface OutgoingDatagram {
   request: SendRequest;
   data: Buffer;
   port: number;
+  /** Empty on a connected socket. */
   ip: string;
 }
 
@@ -155,6 +157,10 @@ export class UdpHandle {
   private sendQueueSize = 0;
   /** Unconnected sends of the current burst, sent together (see send). */
   private outbox: OutgoingDatagram[] | undefined;
+  /** A flushOutbox is scheduled for the outbox. */
+  private flushScheduled = false;
+  /** Callback-less sends wait for the end of the batch being delivered (lib/reply-batch.ts). */
+  private holdingReplies = false;
   /** Outcomes waiting to be reported in order (see completeSoon). */
   private completedEarly: CompletedSend[] | undefined;
   private sharedHandle: SharedNodeHandle | null = null;
@@ -291,6 +297,10 @@ export class UdpHandle {
    * A batch's buffer, count and addresses come with its first datagram.
    */
   private onDatagram(index: number, errno: number, data?: ArrayBuffer | Buffer, count?: number, addresses?: string): void {
+    if (index === BATCH_END) {
+      this.sendHeldReplies();
+      return;
+    }
     if (!this.accepting) return;
     if (errno) {
       this.onerror?.(this.owner, errno);
@@ -304,6 +314,7 @@ export class UdpHandle {
   private startBatch(data: ArrayBuffer | Buffer, count: number, addresses: string | undefined, perBatch: boolean): CurrentBatch {
     const batch = (this.batch ??= new CurrentBatch());
     const delivery = this.delivery ? this.delivery(this.owner) : DELIVER_MESSAGES;
+    this.holdingReplies = holdsReplies(count, perBatch);
     batch.start(data, count, addresses, delivery, perBatch);
     this.choosePerBatch(delivery);
     return batch;
@@ -364,15 +375,42 @@ export class UdpHandle {
     if (list.length > IOV_MAX) return failed(UV_EMSGSIZE);
     // Empty parts are skipped: a detached one cannot even be read (node sends nothing of it).
     const data = list.length === 1 ? bytesToSend(list[0]) : Buffer.concat(list.filter((part) => part.byteLength > 0));
+    if (this.holdingReplies && mayWait(request)) {
+      this.toOutbox(request, data, port, destination ?? '');
+      return undefined;
+    }
     // Connected, or looked up at once: node reads the bytes during send() itself, so send now.
     const now = destination === undefined || (duringSend && !this.outbox?.length);
-    if (now || SEND_AT_ONCE) return this.sendNow(native, request, data, toPort(port), destination);
+    if (now || SEND_AT_ONCE) {
+      // Held replies were sent before this one.
+      if (this.outbox?.length) this.sendOutboxBeforeChange();
+      return this.sendNow(native, request, data, toPort(port), destination);
+    }
     // Unconnected sends reach here from their lookup's tick; those of one
     // burst go out together, in one sendmmsg, once their ticks have run.
-    const outbox = (this.outbox ??= []);
-    outbox.push({ request, data, port: toPort(port), ip: destination });
-    if (outbox.length === 1) process.nextTick(flushOutbox, this);
+    this.toOutbox(request, data, port, destination);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      process.nextTick(flushOutbox, this);
+    }
     return undefined;
+  }
+
+  private toOutbox(request: SendRequest, data: Buffer, port: number | undefined, ip: string): void {
+    (this.outbox ??= []).push({ request, data, port: toPort(port), ip });
+  }
+
+  /** The end of a batch: the replies its handlers made leave now, together. */
+  private sendHeldReplies(): void {
+    this.holdingReplies = false;
+    const done = this.sendOutbox();
+    if (done?.some(({ request }) => !mayWait(request))) this.completeSoon(done);
+  }
+
+  /** What a scheduled flushOutbox sends. */
+  sendScheduledOutbox(): CompletedSend[] | undefined {
+    this.flushScheduled = false;
+    return this.sendOutbox();
   }
 
   /** One datagram at once, or (undefined) behind those already waiting. */
@@ -402,7 +440,7 @@ export class UdpHandle {
         done.push({ request, result: results[i] });
         continue;
       }
-      const err = this.sendLater(native, request, data, port, ip);
+      const err = this.sendLater(native, request, data, port, ip || undefined);
       if (err) done.push({ request, result: failed(err) });
     }
     return done;
@@ -693,6 +731,7 @@ export class UdpHandle {
   /** Closes the socket now: its port is free when this returns. */
   close(): void {
     this.sendOutboxBeforeChange();
+    this.holdingReplies = false;
     this.cancelPendingSends();
     this.closed = true;
     this.receiving = false;
@@ -767,7 +806,7 @@ class WaitingBatch {
 /** Sends what accumulated in a handle's outbox; the callbacks run in send order. */
 function flushOutbox(handle: UdpHandle): void {
   const early = handle.takeCompletedEarly();
-  const done = handle.sendOutbox();
+  const done = handle.sendScheduledOutbox();
   if (early && done) appendTo(early, done);
   const all = early ?? done;
   if (all) completeInOrder(all);
@@ -867,7 +906,7 @@ function sendAtOnce(native: NativeUdp, outbox: OutgoingDatagram[]): SendResult[]
     ) as SendResult[];
   }
   const { data, port, ip } = outbox[0];
-  const result = native.send(data, port, ip);
+  const result = native.send(data, port, ip || undefined);
   return result === UV_EAGAIN ? [] : [result as SendResult];
 }
 

@@ -349,9 +349,14 @@ unsafe fn encode_into_js(state: &PollState, view: &BatchView<'_>) -> napi::Resul
     }
 }
 
+/// The index of the call that ends a batch delivered one datagram per call,
+/// so that the wrapper sends the replies its handlers made together.
+const BATCH_END: i32 = -1;
+
 /// Calls JavaScript once per datagram (the first call also carries the
 /// batch) or only once in per-batch mode, stopping as soon as the socket is
-/// closed.
+/// closed; a batch of several datagrams delivered one by one ends with a
+/// call of index `BATCH_END`.
 unsafe fn deliver(state: &PollState, batch: JsBatch) -> napi::Result<()> {
     let env = state.env;
     unsafe {
@@ -372,6 +377,10 @@ unsafe fn deliver(state: &PollState, batch: JsBatch) -> napi::Result<()> {
             let extra = if index == 0 { first } else { [undefined; 3] };
             let index = i32::to_napi_value(env, index as i32)?;
             callee.call(state, [index, no_error, extra[0], extra[1], extra[2]])?;
+        }
+        if calls > 1 {
+            let end = i32::to_napi_value(env, BATCH_END)?;
+            callee.call(state, [end, no_error, undefined, undefined, undefined])?;
         }
         Ok(())
     }
