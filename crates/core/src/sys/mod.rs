@@ -282,6 +282,15 @@ pub(crate) fn no_buffer_space_is_would_block(err: io::Error) -> io::Error {
     }
 }
 
+/// An IPv6 socket bound without `ipv6Only` takes IPv4 too: libuv on Windows
+/// turns `IPV6_V6ONLY` off first (Windows has it on by default), ignoring
+/// an error; on Unix it leaves the system's default, and so does this.
+pub(crate) fn dual_stack_as_libuv(socket: &Socket) {
+    if cfg!(windows) {
+        let _ = socket.set_only_v6(false);
+    }
+}
+
 // Handles.
 
 /// The OS handle of `socket` (still owned by it).
