@@ -48,6 +48,7 @@ pub(super) fn receive(
                         .as_socket()
                         .ok_or_else(|| io::Error::from(io::ErrorKind::InvalidData))?,
                     local: None,
+                    segment_size: 0,
                 };
                 count += 1;
             }
@@ -106,5 +107,10 @@ pub(super) fn capabilities() -> Capabilities {
         kernel_drops: false,
         dont_fragment: false,
         reuse_port_balancing: false,
+        gro: false,
     }
+}
+
+pub(super) fn enable_gro(_socket: &Socket) -> bool {
+    false
 }

@@ -45,7 +45,14 @@ pub(super) fn capabilities() -> Capabilities {
         kernel_drops: false,
         dont_fragment: true,
         reuse_port_balancing: false,
+        gro: false,
     }
+}
+
+/// Windows' receive offload (URO, `UDP_RECV_MAX_COALESCED_SIZE`) stays
+/// off, as quinn-udp keeps it (docs/windows-port.md §4 item 3).
+pub(super) fn enable_gro(_socket: &Socket) -> bool {
+    false
 }
 
 // Receiving: one WSARecvMsg (or recvfrom, where the Winsock provider has no
@@ -112,6 +119,7 @@ fn receive_from(socket: &Socket, slot: &mut [u8]) -> io::Result<RecvMeta> {
         len: len as u32,
         source: socket_addr(&source)?,
         local: None,
+        segment_size: 0,
     })
 }
 
@@ -202,6 +210,7 @@ fn receive_message(socket: &Socket, recv_msg: RecvMsgFn, slot: &mut [u8]) -> io:
         len: received,
         source: socket_addr(&source)?,
         local: packet_destination(&control, result),
+        segment_size: 0,
     })
 }
 
