@@ -16,6 +16,7 @@ import os from 'node:os';
 import stream from 'node:stream';
 import util from 'node:util';
 import v8 from 'node:v8';
+import { uvErrno } from './helpers/platform.mjs';
 
 const require = createRequire(import.meta.url);
 const errors = require('../dist/errors.js');
@@ -675,14 +676,14 @@ test('ERR_SOCKET_BUFFER_SIZE: errno and syscall write through to info, as in nod
 
 test('errnoException as node throws it: getsockname on an unbound socket', (t) => {
   const nodeError = withSocket((socket) => thrownBy(() => socket.address()));
-  assertSameError(t, nodeError, errors.errnoException(-9, 'getsockname'), 'EBADF');
+  assertSameError(t, nodeError, errors.errnoException(uvErrno('EBADF'), 'getsockname'), 'EBADF');
 });
 
 test('errnoException as node throws it: setTTL out of range on a bound socket', async (t) => {
   const socket = dgram.createSocket('udp4');
   await new Promise((resolve) => socket.bind(0, '127.0.0.1', resolve));
   try {
-    assertSameError(t, thrownBy(() => socket.setTTL(1000)), errors.errnoException(-22, 'setTTL'), 'EINVAL');
+    assertSameError(t, thrownBy(() => socket.setTTL(1000)), errors.errnoException(uvErrno('EINVAL'), 'setTTL'), 'EINVAL');
   } finally {
     socket.close();
   }
@@ -718,7 +719,7 @@ test('exceptionWithHostPort as node emits it: EADDRINUSE from a second bind', as
       second.once('error', resolve);
       second.bind(port, '127.0.0.1');
     });
-    assertSameError(t, nodeError, errors.exceptionWithHostPort(-98, 'bind', '127.0.0.1', port), 'EADDRINUSE');
+    assertSameError(t, nodeError, errors.exceptionWithHostPort(uvErrno('EADDRINUSE'), 'bind', '127.0.0.1', port), 'EADDRINUSE');
   } finally {
     first.close();
     second.close();

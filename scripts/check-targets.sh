@@ -81,6 +81,14 @@ musl_flags="-C target-feature=-crt-static"
 export CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_RUSTFLAGS="$musl_flags -L native=$CARGO_TARGET_DIR/musl-libgcc"
 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_RUSTFLAGS="$musl_flags"
 build_std=('-Zbuild-std=std,panic_unwind')
+# napi-build's script for windows-gnu insists on a file named libnode.dll in
+# LIBNODE_PATH (it links -lnode); checking links nothing, so an empty one
+# does (npm run test:windows makes the real import library).
+if [ -z "${LIBNODE_PATH:-}" ]; then
+  export LIBNODE_PATH="$CARGO_TARGET_DIR/libnode-for-check"
+  mkdir -p "$LIBNODE_PATH"
+  : >"$LIBNODE_PATH/libnode.dll"
+fi
 logs="$CARGO_TARGET_DIR/logs"
 mkdir -p "$logs"
 # x86_64 musl's unwinder is libgcc_s (Alpine's at run time); musl-gcc

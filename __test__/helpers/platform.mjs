@@ -5,8 +5,17 @@
 // under Wine and says so (FASTDGRAM_WINE=1). Wine implements Winsock on top
 // of Linux sockets; where the two differ, node:dgram under Wine observes
 // neither Linux nor Windows (docs/windows-port.md lists each case).
+import util from 'node:util';
+
 export const IS_WINDOWS = process.platform === 'win32';
 export const UNDER_WINE = IS_WINDOWS && process.env.FASTDGRAM_WINE === '1';
 
 export const NO_SOCKET_FD_ON_WINDOWS =
   'node on Windows gives no descriptor for a socket (its handle.fd is -1), so there is no UDP descriptor to wrap';
+
+// libuv's (negative) number for an error name on this platform, as node
+// reports it: -98 for EADDRINUSE on Linux, -4091 on Windows.
+export function uvErrno(name) {
+  for (const [errno, [code]] of util.getSystemErrorMap()) if (code === name) return errno;
+  throw new Error(`no libuv error named ${name} here`);
+}

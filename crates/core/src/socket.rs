@@ -88,6 +88,8 @@ impl UdpSocket {
         }
         if flags.ipv6_only {
             socket.set_only_v6(true)?;
+        } else if self.family == Family::V6 {
+            sys::dual_stack_as_libuv(&socket);
         }
         socket.bind(&SockAddr::from(addr))
     }

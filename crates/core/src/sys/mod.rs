@@ -8,7 +8,9 @@
 //! | `unix.rs` | every Unix | what they share: file descriptors, errno numbers (libuv's are their negatives), the receive slots' memory (`mmap`), readiness through tokio's `AsyncFd`, socket options by number, control messages, the `recvmsg` loop |
 //! | `linux.rs` | Linux, Android | `recvmmsg` / `sendmmsg`, UDP GSO (`UDP_SEGMENT`), `IP_PKTINFO` / `IPV6_PKTINFO` both ways, `SO_RXQ_OVFL`, `SO_REUSEPORT`, `IP_MTU_DISCOVER` |
 //! | `bsd.rs` | macOS, FreeBSD | one `recvmsg` per datagram, destinations from `IP_RECVDSTADDR` / `IPV6_RECVPKTINFO`, `SO_REUSEPORT_LB` (FreeBSD) |
-//! | `fallback.rs` | every other target (Windows, until it has `windows.rs`) | socket2 only, one datagram per call; there, also the few OS basics socket2 gives |
+//! | `windows.rs` | Windows | Winsock through socket2 and `windows-sys`: one datagram per call, `WSARecvMsg` / `WSASendMsg` for packet info, `IP_DONTFRAGMENT`, libuv's Windows error numbers, symbols from node.exe; its `os` holds the basics |
+//! | `fallback.rs` | every other target | socket2 only, one datagram per call |
+//! | `readiness.rs` | every non-Unix target | readiness through a tokio `UdpSocket` of a duplicate |
 //!
 //! Builds for checking can choose an implementation on Linux with
 //! `RUSTFLAGS='--cfg fastdgram_sys="message"'` (Linux's options, received
@@ -26,10 +28,14 @@ use crate::handle_type::HandleType;
 
 #[cfg(unix)]
 mod unix;
-#[cfg(windows)]
-use fallback::os;
 #[cfg(unix)]
 use unix as os;
+#[cfg(windows)]
+mod windows;
+#[cfg(windows)]
+use windows::os;
+#[cfg(any(not(unix), fastdgram_sys = "fallback"))]
+mod readiness;
 
 #[cfg(all(
     any(target_os = "linux", target_os = "android"),
@@ -45,13 +51,17 @@ mod imp;
 #[path = "bsd.rs"]
 mod imp;
 
+#[cfg(all(windows, not(fastdgram_sys = "fallback")))]
+use windows as imp;
+
 #[cfg(any(
     fastdgram_sys = "fallback",
     not(any(
         target_os = "linux",
         target_os = "android",
         target_os = "macos",
-        target_os = "freebsd"
+        target_os = "freebsd",
+        windows
     ))
 ))]
 mod fallback;
@@ -61,7 +71,8 @@ mod fallback;
         target_os = "linux",
         target_os = "android",
         target_os = "macos",
-        target_os = "freebsd"
+        target_os = "freebsd",
+        windows
     ))
 ))]
 use fallback as imp;
@@ -158,7 +169,7 @@ pub fn capabilities() -> Capabilities {
 }
 
 /// Which implementation this build uses: `"linux"`, `"linux, one message
-/// at a time"`, `"bsd"` or `"fallback"`.
+/// at a time"`, `"bsd"`, `"windows"` or `"fallback"`.
 pub fn implementation() -> &'static str {
     imp::NAME
 }
@@ -270,12 +281,22 @@ pub fn error_from_uv(code: i32) -> io::Error {
     os::error_from_uv(code)
 }
 
-/// As libuv does: `ENOBUFS` (no room in the send buffer for this datagram)
-/// means "try again when writable", like `EAGAIN`.
+/// As libuv does on Unix: `ENOBUFS` (no room in the send buffer for this
+/// datagram) means "try again when writable", like `EAGAIN`. libuv on
+/// Windows has no such wait: there it stays an error.
 pub(crate) fn no_buffer_space_is_would_block(err: io::Error) -> io::Error {
-    match Errno::ENOBUFS.is(&err) {
+    match !cfg!(windows) && Errno::ENOBUFS.is(&err) {
         true => Errno::EAGAIN.error(),
         false => err,
+    }
+}
+
+/// An IPv6 socket bound without `ipv6Only` takes IPv4 too: libuv on Windows
+/// turns `IPV6_V6ONLY` off first (Windows has it on by default), ignoring
+/// an error; on Unix it leaves the system's default, and so does this.
+pub(crate) fn dual_stack_as_libuv(socket: &Socket) {
+    if cfg!(windows) {
+        let _ = socket.set_only_v6(false);
     }
 }
 
