@@ -7,6 +7,7 @@ import test from 'ava';
 import { createRequire } from 'node:module';
 import { valueZoo } from './helpers/parity.mjs';
 import { sleep, waitUntil } from './fixtures/udp.mjs';
+import { timeScaled } from './helpers/emulation.mjs';
 
 const fastdgram = createRequire(import.meta.url)('..');
 const SEED = Number(process.env.RELIABILITY_SEED || Math.floor(Math.random() * 2 ** 31));
@@ -69,7 +70,7 @@ async function socketIn(state, next, peerPort) {
 }
 
 test.serial(`${CALLS} generated calls of the additions (and their createSocket options): a return or a node-style error, each callback once, no crash (seed ${SEED}; replay with RELIABILITY_SEED=${SEED})`, async (t) => {
-  t.timeout(120000);
+  t.timeout(timeScaled(120000));
   t.log(`seed ${SEED}`);
   const next = generator(SEED);
   const peer = fastdgram.createSocket('udp4');
