@@ -85,7 +85,7 @@ as_root() {
 # --- Debian packages (a fresh machine has none of them) --------------------
 ensure_packages() {
   local missing=()
-  for pkg in gcc-aarch64-linux-gnu libc6-dev-arm64-cross gcc-arm-linux-gnueabihf libc6-dev-armhf-cross \
+  for pkg in gcc gcc-aarch64-linux-gnu libc6-dev-arm64-cross gcc-arm-linux-gnueabihf libc6-dev-armhf-cross \
     qemu-user-static rustc-web rust-web-src; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
   done
