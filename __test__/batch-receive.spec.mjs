@@ -184,7 +184,12 @@ unlessUntranslated(test.serial, 'SO_RXQ_OVFL')('back-pressure: a consumer that i
   t.teardown(() => sockets.closeAll());
   const receiver = await sockets.bound('udp4', 0, '127.0.0.1');
   receiver.setRecvBufferSize(16 * 1024);
-  const sender = await sockets.bound('udp4', 0, '127.0.0.1');
+  // node:dgram sends one datagram per call: fastdgram's sender would join a
+  // burst into GSO buffers, which the receiver's GRO takes whole, and the
+  // kernel counts a dropped buffer as one drop (__test__/gro-receive.spec.mjs).
+  const plain = new Sockets(dgram);
+  t.teardown(() => plain.closeAll());
+  const sender = await plain.bound('udp4', 0, '127.0.0.1');
   const port = receiver.address().port;
   const highWaterMark = 16;
   const iterator = receiver.messages({ highWaterMark });
@@ -219,7 +224,7 @@ unlessUntranslated(test.serial, 'SO_RXQ_OVFL')('back-pressure: a consumer that i
 test.serial('stats(): sends, bytes and send errors counted; zeros before the socket exists; not running after close', async (t) => {
   const socket = fastdgram.createSocket('udp4');
   t.deepEqual(socket.stats(), {
-    receivedDatagrams: 0, receivedBytes: 0, receivedBatches: 0, blockedDatagrams: 0, receiveErrors: 0,
+    receivedDatagrams: 0, receivedBytes: 0, receivedBatches: 0, coalescedBuffers: 0, blockedDatagrams: 0, receiveErrors: 0,
     sentDatagrams: 0, sentBytes: 0, sendErrors: 0, kernelDrops: 0,
   });
   await new Promise((resolve) => socket.bind(0, '127.0.0.1', resolve));

@@ -29,6 +29,7 @@ test('nativeCapabilities: what the socket does matches what is reported', (t) =>
     'batchedSend',
     'destinationAddress',
     'dontFragment',
+    'gro',
     'gsoSegments',
     'implementation',
     'kernelDrops',

@@ -49,6 +49,9 @@ function vmHWMKiB() {
 
 const cpuNs = (u) => (u.user + u.system) * 1000;
 
+// fastdgram's count of buffers that UDP GRO handed over whole (gsorecv: proof that GRO was used).
+const coalescedOf = (sock) => (typeof sock.stats === 'function' ? sock.stats().coalescedBuffers : undefined);
+
 function finish(result) {
   out({ result });
   process.exit(0);
@@ -74,7 +77,7 @@ function recv() {
         const n = count - c0;
         const cpu = process.cpuUsage(cpu0);
         const ns = Number(process.hrtime.bigint() - t0);
-        finish({ count: n, ns, cpuNs: cpuNs(cpu), maxRssKiB: vmHWMKiB(), badSize: n * size - (bytes - b0) });
+        finish({ count: n, ns, cpuNs: cpuNs(cpu), maxRssKiB: vmHWMKiB(), badSize: n * size - (bytes - b0), coalesced: coalescedOf(sock) });
       }, opts.windowMs);
     }, opts.warmupMs);
   });
@@ -372,7 +375,7 @@ function batchrecv() {
         const n = count - c0;
         const cpu = process.cpuUsage(cpu0);
         const ns = Number(process.hrtime.bigint() - t0);
-        finish({ count: n, ns, cpuNs: cpuNs(cpu), batches: batches - k0, badSize });
+        finish({ count: n, ns, cpuNs: cpuNs(cpu), batches: batches - k0, badSize, maxRssKiB: vmHWMKiB(), coalesced: coalescedOf(sock) });
       }, opts.windowMs);
     }, opts.warmupMs);
   });

@@ -23,8 +23,13 @@ const childScript = path.join(here, 'child.mjs');
 // The first four compare node:dgram, fastdgram and C; the others measure
 // what only fastdgram has (its "Beyond node:dgram" features) against C.
 const BASE_SCENARIOS = ['recv', 'send', 'echo', 'pingpong'];
-const SCENARIOS = [...BASE_SCENARIOS, 'reuseport', 'sendmany', 'batchrecv', 'batchecho'];
-const MODULE_LABEL = { node: 'node:dgram', fast: 'fastdgram', c: 'C limit' };
+// From a sender that uses UDP GSO: what receive offload (GRO) gives (the GSO block below).
+const GSO_SCENARIOS = ['gsorecv', 'gsopair'];
+const SCENARIOS = [...BASE_SCENARIOS, 'reuseport', 'sendmany', 'batchrecv', 'batchecho', ...GSO_SCENARIOS];
+const MODULE_LABEL = {
+  node: 'node:dgram', fast: 'fastdgram', c: 'C limit',
+  'fast:messages': "fastdgram 'messages'", 'fast:nogro': 'fastdgram, no GRO',
+};
 // reuseport's fastdgram variants: 'fast:<N>w' = N worker threads
 const workersOf = (variant) => Number(/^fast:(\d+)w$/.exec(variant)?.[1] ?? 0);
 const workersLabel = (n) => `${n} worker${n === 1 ? '' : 's'}`;
@@ -36,8 +41,8 @@ const HELP = `Usage: npm run bench -- [options]
 
   --quick               smoke run (~30 s): 1 repetition, short windows
   --reps N              repetitions per measurement (default 3; --quick: 1)
-  --scenarios LIST      recv,send,echo,pingpong,memory,reuseport,sendmany,batchrecv,batchecho
-                        (default all; memory comes from recv)
+  --scenarios LIST      recv,send,echo,pingpong,memory,reuseport,sendmany,batchrecv,batchecho,
+                        gsorecv,gsopair (default all; memory comes from recv)
   --sizes LIST          datagram sizes in bytes (default 64,1400)
   --families LIST       4,6 (default both)
   --window MS           measured window of recv/send/echo/reuseport/sendmany/batchrecv
@@ -199,8 +204,8 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
 // Starts a process whose stdout is JSON lines; next(key) resolves with the
 // first unread line that has `key`, rejects on an {"error"} line, on exit or
 // after timeoutMs. The process is SIGKILLed after its own timeout.
-function start(label, cmd, args, timeoutMs) {
-  const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+function start(label, cmd, args, timeoutMs, env) {
+  const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env: env ? { ...process.env, ...env } : process.env });
   live.add(child);
   const lines = [];
   const waiters = [];
@@ -318,28 +323,30 @@ function combos(scenario) {
 // recv's or send's measurements when those run too.
 function variants(scenario) {
   if (BASE_SCENARIOS.includes(scenario)) return opts.c ? ['node', 'fast', 'c'] : ['node', 'fast'];
+  if (GSO_VARIANTS[scenario]) return GSO_VARIANTS[scenario].filter((v) => opts.c || v !== 'c');
   if (scenario === 'reuseport') return [...opts.workers.map((w) => `fast:${w}w`), ...(opts.c ? ['c'] : [])];
   if (unavailableApis[scenario]) return [];
   const cFrom = { sendmany: 'send', batchecho: 'echo' }[scenario] ?? 'recv';
   return opts.c && !opts.scenarios.includes(cFrom) ? ['fast', 'c'] : ['fast'];
 }
 
-function subject(scenario, mod, family, size, extra, timeoutMs) {
+function subject(scenario, mod, family, size, extra, timeoutMs, env) {
   const label = `${scenario}/${MODULE_LABEL[mod]}`;
   const childOpts = { warmupMs: opts.warmup, windowMs: opts.window, maxMs: timeoutMs - 500, ...extra };
-  return start(label, opts.node, [childScript, scenario, mod, String(family), String(size), JSON.stringify(childOpts)], timeoutMs);
+  return start(label, opts.node, [childScript, scenario, mod, String(family), String(size), JSON.stringify(childOpts)], timeoutMs, env);
 }
 
 const budget = () => opts.warmup + opts.window + 8000;
 
 // Starts the receiver `rx` resolves from, floods its port with the C blaster
 // (from `sources` source ports) and returns the receiver's result.
-async function underBlaster(rx, family, size, sources, timeoutMs) {
+async function underBlaster(rx, family, size, sources, timeoutMs, mode = 'blast') {
   let blast;
   try {
     const { port } = await rx.next('port');
     // the blaster outlasts the receiver's window; it is killed once the result is in
-    blast = start('blaster', cBinary, ['blast', family, port, size, opts.warmup + opts.window + 8000, sources].map(String), timeoutMs);
+    const args = mode === 'blast' ? [mode, family, port, size, opts.warmup + opts.window + 8000, sources] : [mode, family, port, size, opts.warmup + opts.window + 8000];
+    blast = start('blaster', cBinary, args.map(String), timeoutMs);
     const { result: r } = await rx.next('result');
     if (r.count <= 0) throw new Error('no datagram in the window');
     return r;
@@ -456,7 +463,107 @@ const MEASURE = {
   sendmany: (mod, family, size) => measureSend(mod, family, size, 'sendmany'),
   batchrecv: (mod, family, size) => measureRecv(mod, family, size, 'batchrecv'),
   batchecho: (mod, family, size) => measureEcho(mod, family, size, 'batchecho'),
+  gsorecv: measureGsoRecv,
+  gsopair: measureGsoPair,
 };
+
+// ---- the GSO block: receiving from a sender that uses UDP GSO ---------------
+
+// gsorecv: the C blaster sends UDP_SEGMENT buffers of 64 datagrams (fewer
+// where 64 × size > 65,507 bytes); fastdgram takes them whole with UDP_GRO
+// and splits them, node:dgram (and 'fast:nogro', FASTDGRAM_NO_GRO=1) gets
+// them split by the kernel. gsopair: fastdgram's sendMany (GSO) to a
+// fastdgram 'message' receiver, against node:dgram's send() loop to a
+// node:dgram receiver.
+const GSO_VARIANTS = {
+  gsorecv: ['node', 'fast', 'fast:messages', 'fast:nogro', 'c'],
+  gsopair: ['node', 'fast', 'fast:nogro'],
+};
+const NO_GRO = { FASTDGRAM_NO_GRO: '1' };
+
+function gsoReceiver(scenario, mod, family, size, timeoutMs) {
+  if (mod === 'c') return start(`${scenario}/C`, cBinary, ['recv-gro', family, size, opts.warmup, opts.window, timeoutMs - 1000].map(String), timeoutMs);
+  const child = mod === 'fast:messages' ? 'batchrecv' : 'recv';
+  const module = mod === 'node' ? 'node' : 'fast';
+  return subject(child, module, family, size, {}, timeoutMs, mod === 'fast:nogro' ? NO_GRO : undefined);
+}
+
+function gsoFigures(key, r) {
+  return {
+    [`${key}.rate`]: (r.count / r.ns) * 1e9,
+    [`${key}.cpu`]: r.cpuNs / r.count / 1000,
+    ...(r.maxRssKiB ? { [`${key}.rss`]: r.maxRssKiB / 1024 } : {}),
+    _detail: { count: r.count, ns: r.ns, badSize: r.badSize, batches: r.batches, coalesced: r.coalesced },
+  };
+}
+
+async function measureGsoRecv(mod, family, size) {
+  const timeoutMs = budget();
+  const rx = gsoReceiver('gsorecv', mod, family, size, timeoutMs);
+  return gsoFigures('gsorecv', await underBlaster(rx, family, size, 1, timeoutMs, 'blast-gso'));
+}
+
+async function measureGsoPair(mod, family, size) {
+  const timeoutMs = budget() + 4000;
+  const rx = gsoReceiver('gsopair', mod, family, size, timeoutMs);
+  let tx;
+  try {
+    const { port } = await rx.next('port');
+    // The sender's own window outlasts the receiver's; it is killed once the result is in.
+    const sending = { port, inflight: mod === 'node' ? opts.inflight : opts.manyInflight, warmupMs: opts.warmup + opts.window + 3000, windowMs: 100 };
+    tx = mod === 'node'
+      ? subject('send', 'node', family, size, sending, timeoutMs)
+      : subject('sendmany', 'fast', family, size, sending, timeoutMs);
+    const { result: r } = await rx.next('result');
+    if (r.count <= 0) throw new Error('no datagram in the window');
+    return gsoFigures('gsopair', r);
+  } finally {
+    await Promise.all([rx.kill(), tx && tx.kill()]);
+  }
+}
+
+const GSO_METRICS = [
+  { key: 'gsorecv.rate', scenario: 'gsorecv', title: 'from a GSO sender: datagrams delivered to JS', unit: 'dgram/s', better: 'higher' },
+  { key: 'gsorecv.cpu', scenario: 'gsorecv', title: 'from a GSO sender: CPU per datagram', unit: 'µs', better: 'lower' },
+  { key: 'gsorecv.rss', scenario: 'gsorecv', title: 'from a GSO sender: receiver peak RSS (VmHWM)', unit: 'MiB', better: 'lower' },
+  { key: 'gsopair.rate', scenario: 'gsopair', title: "sendMany (GSO) → 'message' (GRO): datagrams delivered to JS", unit: 'dgram/s', better: 'higher' },
+  { key: 'gsopair.cpu', scenario: 'gsopair', title: "sendMany (GSO) → 'message' (GRO): receiver CPU per datagram", unit: 'µs', better: 'lower' },
+  { key: 'gsopair.rss', scenario: 'gsopair', title: "sendMany (GSO) → 'message' (GRO): receiver peak RSS", unit: 'MiB', better: 'lower' },
+];
+
+// One row per metric, size and receiver, with its ratio to node:dgram's and to C's in this run.
+function summarizeGso(samples) {
+  const rows = [];
+  for (const m of GSO_METRICS) {
+    if (!opts.scenarios.includes(m.scenario)) continue;
+    for (const [family, size] of combos(m.scenario)) {
+      const pick = (mod) => median(samples.filter((s) => s.scenario === m.scenario && s.mod === mod && s.family === family && s.size === size && s.metrics && s.metrics[m.key] !== undefined).map((s) => s.metrics[m.key]));
+      const node = pick('node');
+      const c = pick('c');
+      for (const variant of variants(m.scenario)) {
+        const value = pick(variant);
+        if (value === null && variant === 'c') continue;
+        rows.push({ scenario: m.scenario, metric: m.key, title: m.title, unit: m.unit, better: m.better, family, size, variant, median: value, overNode: ratio(value, node), overC: ratio(value, c) });
+      }
+    }
+  }
+  return rows;
+}
+
+function markdownGso(rows) {
+  const out = [
+    '',
+    'From a sender that uses UDP GSO:',
+    "gsorecv: the C blaster sends UDP_SEGMENT buffers of 64 datagrams (46 at 1,400 B: 64 would exceed 65,507 bytes), 8 per sendmmsg; C limit = a recvmmsg receiver with UDP_GRO that counts each buffer's datagrams. gsopair: fastdgram's sendMany (64 datagrams per call, GSO) to a fastdgram 'message' receiver, against node:dgram's send() loop to a node:dgram receiver. 'no GRO': the same fastdgram with FASTDGRAM_NO_GRO=1.",
+    '',
+    '| scenario | family | size | receiver | median | / node:dgram | / C |',
+    '|---|---|---:|---|---:|---:|---:|',
+  ];
+  for (const r of rows) {
+    out.push(`| ${r.title} (${r.better} is better) | ${famLabel(r.family)} | ${sizeLabel(r.size)} | ${MODULE_LABEL[r.variant]} | ${fmt(r.median, r.unit)} | ${r.variant === 'node' ? '—' : fmtRatio(r.overNode)} | ${r.variant === 'c' ? '—' : fmtRatio(r.overC)} |`);
+  }
+  return out.join('\n');
+}
 
 // Which of the batch APIs (built on other branches) this fastdgram has: the
 // scenarios of those it lacks are skipped with a printed "not available".
@@ -498,7 +605,7 @@ const EXTRA_METRICS = [
   { key: 'batchecho.rate', scenario: 'batchecho', title: "echo with 'messages' + sendMany: datagrams/s echoed", unit: 'dgram/s', better: 'higher', cFrom: 'echo.rate', nodeFrom: 'echo.rate' },
   { key: 'batchecho.loss', scenario: 'batchecho', title: "echo with 'messages' + sendMany: loss", unit: '%', better: 'lower', cFrom: 'echo.loss', noRatioC: true },
 ];
-const ALL_METRICS = [...METRICS, ...EXTRA_METRICS];
+const ALL_METRICS = [...METRICS, ...EXTRA_METRICS, ...GSO_METRICS];
 
 function median(xs) {
   const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
@@ -706,6 +813,7 @@ async function main() {
 
   const rows = summarize(samples);
   const extraRows = summarizeExtras(samples);
+  const gsoRows = summarizeGso(samples);
   const wall = (Date.now() - t0) / 1000;
   const identityAfter = buildIdentity();
   const changedBuild = identityAfter.build !== identity.build;
@@ -725,6 +833,7 @@ async function main() {
     ].join('\n');
     process.stdout.write(`${markdownExtras(extraRows, extraHeader)}\n`);
   }
+  if (gsoRows.length > 0) process.stdout.write(`${hasBase || extraRows.length > 0 ? '' : `${header}\n`}${markdownGso(gsoRows)}\n`);
   const failed = samples.filter((s) => s.error).length;
   log(`bench: done in ${wall.toFixed(1)} s${failed ? `, ${failed} measurement(s) failed` : ''}`);
 
@@ -739,6 +848,7 @@ async function main() {
       units: Object.fromEntries(ALL_METRICS.map((m) => [m.key, m.unit])),
       rows,
       extraRows,
+      gsoRows,
       unavailable: unavailableApis,
       samples,
     };

@@ -1,14 +1,14 @@
 // The error objects node:dgram throws, rebuilt so that callers cannot tell
 // them apart from Node.js 24's own: same base class, `code`, message text,
 // toString(), stack header and own properties (names, order, attributes).
-import { format, getSystemErrorName, inspect } from 'node:util';
+import { format, getSystemErrorMap, getSystemErrorName, inspect } from 'node:util';
 
 // any[]: TypeScript only lets a class extend a type parameter with this signature.
 type ErrorClass = new (...args: any[]) => Error;
 
 /** What `new` on one of the ERR_* classes below produces. */
-export type NodeErrorInstance<Base extends ErrorClass> = InstanceType<Base> & { code: string };
-export type NodeErrorClass<Args extends unknown[], Base extends ErrorClass> = new (
+type NodeErrorInstance<Base extends ErrorClass> = InstanceType<Base> & { code: string };
+type NodeErrorClass<Args extends unknown[], Base extends ErrorClass> = new (
   ...args: Args
 ) => NodeErrorInstance<Base>;
 
@@ -318,11 +318,17 @@ export const ERR_SOCKET_DGRAM_NOT_RUNNING = templateError(
 // SystemError: an ERR_* error wrapping a libuv failure
 
 /** The libuv failure a SystemError reports; kept by reference as `err.info`. */
-export interface SystemErrorContext {
+interface SystemErrorContext {
   errno: number;
   code: string;
   message: string;
   syscall: string;
+}
+
+/** The context of a SystemError for libuv's `errno` from `syscall` (node's uvException fields). */
+export function systemErrorContext(errno: number, syscall: string): SystemErrorContext {
+  const entry = getSystemErrorMap().get(errno);
+  return { errno, code: getSystemErrorName(errno), message: entry ? entry[1] : 'unknown error', syscall };
 }
 
 class SystemError extends Error {

@@ -24,8 +24,8 @@ export const ADDITION_METHODS: readonly (string | symbol)[] = [
   'bindSync',
   'connectSync',
 ];
-export const ADDITION_OPTIONS: readonly string[] = ['recvDestination', 'dontFragment'];
-export const ADDITION_EVENTS: readonly string[] = ['messages'];
+const ADDITION_OPTIONS: readonly string[] = ['recvDestination', 'dontFragment'];
+const ADDITION_EVENTS: readonly string[] = ['messages'];
 
 /**
  * The options of node:dgram that fastdgram offers on every Node.js version
@@ -33,7 +33,7 @@ export const ADDITION_EVENTS: readonly string[] = ['messages'];
  * receiveBlockList that blocks nothing), so the fallback refuses them as it
  * refuses the additions.
  */
-export function optionsMissingFromNode(): string[] {
+function optionsMissingFromNode(): string[] {
   const [major, minor] = process.versions.node.split('.').map(Number);
   const missing: string[] = [];
   // reusePort: Node.js 22.12 and 23.1 (node does not validate it, so no probe).
@@ -86,7 +86,7 @@ function rejectAdditionOptions(type: unknown, options: readonly string[], cause:
 // `prependOnceListener` go through `on` and `prependListener`.
 const LISTENER_METHODS = ['on', 'addListener', 'prependListener'] as const;
 
-export interface FallbackModule {
+interface FallbackModule {
   Socket: typeof dgram.Socket;
   createSocket: typeof dgram.createSocket;
 }

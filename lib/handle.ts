@@ -12,8 +12,11 @@ import {
   UV_UDP_IPV6ONLY,
   UV,
 } from './native';
+import type { NativeEventArgument, NativeEventCallback, SendResult } from './native';
 import { isIP } from 'node:net';
 import type { BoundLookup } from './lookup';
+import { bytesToSend } from './data';
+import type { Socket } from './socket';
 
 const UV_EBADF = UV.EBADF;
 const UV_EAGAIN = UV.EAGAIN;
@@ -46,12 +49,16 @@ export interface ReceivedMessage {
   rinfo: RemoteInfo;
 }
 
-/** What the owner wants per received batch: bits of DELIVER_MESSAGES and DELIVER_BATCHES. */
+/**
+ * What the owner wants per received batch: bits of DELIVER_MESSAGES ('message'
+ * per datagram) and DELIVER_BATCHES ('messages' per batch). Batches alone let
+ * the native side call once per batch ("per batch" below).
+ */
 export const DELIVER_MESSAGES = 1;
 export const DELIVER_BATCHES = 2;
 
 /** Native socket settings made when the socket is created (so also after bind(fd) or an implicit bind). */
-export interface ReceiveSettings {
+interface ReceiveSettings {
   /** Rules as net.BlockList's `rules` prints them, or null. */
   blockListRules: string[] | null;
   receiveDestination: boolean;
@@ -63,19 +70,21 @@ export interface AddressOut {
   port?: number;
 }
 
+/** How a send reports its outcome: node's (err, sent), err a negative errno or 0. */
+export type SendCompletion = (errno: number, sent: number) => void;
+
 /** A send in progress: node's SendWrap. */
 export interface SendRequest {
   /** Completion after waiting for the socket to become writable. */
-  oncomplete?: (err: number, sent: number) => void;
+  oncomplete?: SendCompletion;
   /** Completion of a send that went out (or failed) without waiting. */
-  onsent?: (err: number, sent: number) => void;
+  onsent?: SendCompletion;
 }
 
-export interface BufferSizeContext {
-  errno?: number;
-  code?: string;
-  message?: string;
-  syscall?: string;
+/** A send whose outcome is known, waiting to be reported in order. */
+interface CompletedSend {
+  request: SendRequest;
+  result: SendResult;
 }
 
 interface OutgoingDatagram {
@@ -120,18 +129,18 @@ const NO_RECEIVE_SETTINGS: ReceiveSettings = { blockListRules: null, receiveDest
 export class UdpHandle {
   readonly family: 4 | 6;
   lookup: BoundLookup;
-  /** The socket this handle serves, passed to onmessage and onerror. */
-  owner: any = null;
-  onmessage: ((owner: any, msg: Buffer, rinfo: RemoteInfo) => void) | null = null;
-  onerror: ((owner: any, err: number) => void) | null = null;
+  /** The socket this handle serves (node's handle[owner_symbol]), passed to the callbacks below. */
+  readonly owner: Socket;
+  onmessage: ((owner: Socket, msg: Buffer, rinfo: RemoteInfo) => void) | null = null;
+  onerror: ((owner: Socket, errno: number) => void) | null = null;
   /** A whole batch at once, when the owner wants batches (see `delivery`). */
-  onbatch: ((owner: any, messages: ReceivedMessage[]) => void) | null = null;
+  onbatch: ((owner: Socket, messages: ReceivedMessage[]) => void) | null = null;
   /** Asked at each batch: DELIVER_MESSAGES and/or DELIVER_BATCHES. */
-  delivery: ((owner: any) => number) | null = null;
+  delivery: ((owner: Socket) => number) | null = null;
   /** Made only for sockets that use them: thousands of sockets pay nothing. */
   private receiveSettings: ReceiveSettings | undefined;
-  /** The native side calls once per batch (only batches wanted). */
-  private nativePerBatch = false;
+  /** The native side calls once per batch (the owner wants only batches). */
+  private perBatch = false;
   private paused = false;
   /** Path-MTU discovery on every native socket this handle gets (ip-options.ts). */
   dontFragment = false;
@@ -147,14 +156,15 @@ export class UdpHandle {
   /** Unconnected sends of the current burst, sent together (see send). */
   private outbox: OutgoingDatagram[] | undefined;
   /** Outcomes waiting to be reported in order (see completeSoon). */
-  private completedEarly: Array<[SendRequest, number]> | undefined;
+  private completedEarly: CompletedSend[] | undefined;
   private sharedHandle: SharedNodeHandle | null = null;
   /** Made on the first datagram: sockets that never receive do not pay for it. */
   private batch: CurrentBatch | undefined;
 
-  constructor(family: 4 | 6, lookup: BoundLookup) {
+  constructor(family: 4 | 6, lookup: BoundLookup, owner: Socket) {
     this.family = family;
     this.lookup = lookup;
+    this.owner = owner;
   }
 
   /** Creates the socket and binds it; EINVAL if it already exists, as bind(2) says. */
@@ -184,11 +194,11 @@ export class UdpHandle {
    * cluster closes `owner` (not just the handle) when the worker
    * disconnects; and the handle is referenced only while this one is.
    */
-  openShared(shared: SharedNodeHandle, owner: object): number {
+  openShared(shared: SharedNodeHandle): number {
     const err = this.adopt(NativeUdp.openDuplicate(shared.fd));
     if (err) return err;
     this.sharedHandle = shared;
-    shared.owner = owner;
+    shared.owner = this.owner;
     if (!this.referenced) shared.unref();
     return 0;
   }
@@ -267,10 +277,10 @@ export class UdpHandle {
     // (Node 24's reliability-lifecycle test catches it: RSS +40 MiB).
     const err = native.startReceiving(
       (index, errno, data, count, addresses) => this.onDatagram(index, errno, data, count, addresses),
-      (kind, a, b, data, addresses) => this.onNativeEvent(kind, a, b, data, addresses),
+      this.eventCallback(),
     );
     if (err) return err;
-    if (this.nativePerBatch) native.setPerBatch(true);
+    if (this.perBatch) native.setPerBatch(true);
     return this.paused ? native.setPaused(true) : 0;
   }
 
@@ -286,47 +296,46 @@ export class UdpHandle {
       this.onerror?.(this.owner, errno);
       return;
     }
-    const batch = (this.batch ??= new CurrentBatch());
-    if (data) {
-      const delivery = this.delivery ? this.delivery(this.owner) : DELIVER_MESSAGES;
-      batch.start(data, count as number, addresses, delivery, this.nativePerBatch);
-      this.choosePerBatch(delivery);
-    }
+    const batch = data ? this.startBatch(data, count as number, addresses, this.perBatch) : (this.batch ??= new CurrentBatch());
     batch.emit(index, this);
+  }
+
+  /** A new batch; `perBatch`: its datagrams are emitted in one go. */
+  private startBatch(data: ArrayBuffer | Buffer, count: number, addresses: string | undefined, perBatch: boolean): CurrentBatch {
+    const batch = (this.batch ??= new CurrentBatch());
+    const delivery = this.delivery ? this.delivery(this.owner) : DELIVER_MESSAGES;
+    batch.start(data, count, addresses, delivery, perBatch);
+    this.choosePerBatch(delivery);
+    return batch;
   }
 
   /** From the next batch on, one native call per batch when only batches are wanted. */
   private choosePerBatch(delivery: number): void {
     const perBatch = delivery === DELIVER_BATCHES;
-    if (perBatch === this.nativePerBatch) return;
-    this.nativePerBatch = perBatch;
+    if (perBatch === this.perBatch) return;
+    this.perBatch = perBatch;
     this.native?.setPerBatch(perBatch);
   }
 
-  /** Send results, and batches and receive errors from the I/O thread (fallback). */
-  private onNativeEvent(kind: number, a: number, b: number, data?: Buffer, addresses?: string): void {
-    if (this.closed) return;
-    if (kind === KIND_BATCH) {
-      // The I/O thread's batches come whole: one call per datagram unless per batch.
-      // As the per-datagram path: a listener that throws does not lose the
-      // rest of the batch; the first error is thrown after it.
-      let failed = false;
-      let failure: unknown;
-      for (let index = 0; index < a; index++) {
-        try {
-          this.onDatagram(index, 0, index === 0 ? data : undefined, a, addresses);
-        } catch (err) {
-          if (!failed) failure = err;
-          failed = true;
-        }
-        if (this.batch?.wholeAtOnce) break;
-      }
-      if (failed) throw failure;
-    } else if (kind === KIND_RECEIVE_ERROR) {
-      this.onDatagram(0, a);
-    } else if (kind === KIND_SEND_DONE) {
-      this.completeSend(a, b);
-    }
+  /**
+   * The native side's other callback (crates/node/src/events.rs): send
+   * results, and batches and receive errors from the I/O thread. Made per
+   * call, never stored on the handle (see startNative).
+   */
+  private eventCallback(): NativeEventArgument {
+    const onEvent: NativeEventCallback = (kind, first, second, data, addresses) => {
+      if (this.closed) return;
+      if (kind === KIND_BATCH) this.onThreadBatch(data, first, addresses);
+      else if (kind === KIND_RECEIVE_ERROR) this.onDatagram(0, first);
+      else if (kind === KIND_SEND_DONE) this.completeSend(first, second);
+    };
+    return onEvent as NativeEventArgument;
+  }
+
+  /** A batch from the I/O thread comes whole, in one call: its datagrams are emitted in one go. */
+  private onThreadBatch(data: Buffer, count: number, addresses: string): void {
+    if (!this.accepting) return;
+    this.startBatch(data, count, addresses, true).emit(0, this);
   }
 
 
@@ -336,74 +345,65 @@ export class UdpHandle {
   }
 
   /**
-   * Sends one datagram made of `list`. Returns bytes + 1 when it went out at
-   * once, 0 when it will complete later through `request.oncomplete`, or a
-   * negative errno. `ip` is undefined on a connected socket. `duringSend`:
-   * called from within socket.send() itself (a connected socket, or a
-   * lookup that answered at once), where node reads the bytes and sends.
+   * Sends one datagram made of `list`: its result when it went out (or
+   * failed) at once, undefined when it completes later through `request`
+   * (oncomplete after waiting for the socket, onsent from the outbox).
+   * `ip` is undefined on a connected socket. `duringSend`: called from
+   * within socket.send() itself (a connected socket, or a lookup that
+   * answered at once), where node reads the bytes and sends.
    */
-  send(request: SendRequest, list: Uint8Array[], port: number | undefined, ip: string | undefined, duringSend = false): number {
+  send(request: SendRequest, list: Uint8Array[], port: number | undefined, ip: string | undefined, duringSend = false): SendResult | undefined {
     const native = this.native;
-    if (!native) return UV_EBADF;
+    if (!native) return failed(UV_EBADF);
     const destination = ip === undefined ? undefined : toText(ip);
     // Node parses the destination first, then libuv checks that there is one
     // exactly when the socket is not connected.
-    if (destination !== undefined && ipFamily(destination) !== this.family) return UV_EINVAL;
-    if (destination !== undefined && this.connected) return UV_EISCONN;
-    if (destination === undefined && !this.connected) return UV_EDESTADDRREQ;
-    if (list.length > IOV_MAX) return UV_EMSGSIZE;
+    if (destination !== undefined && ipFamily(destination) !== this.family) return failed(UV_EINVAL);
+    const refused = this.destinationProblem(destination);
+    if (refused) return failed(refused);
+    if (list.length > IOV_MAX) return failed(UV_EMSGSIZE);
     // Empty parts are skipped: a detached one cannot even be read (node sends nothing of it).
-    const data = list.length === 1 ? asBytes(list[0]) : Buffer.concat(list.filter((part) => part.byteLength > 0));
+    const data = list.length === 1 ? bytesToSend(list[0]) : Buffer.concat(list.filter((part) => part.byteLength > 0));
     // Connected, or looked up at once: node reads the bytes during send() itself, so send now.
     const now = destination === undefined || (duringSend && !this.outbox?.length);
     if (now || SEND_AT_ONCE) return this.sendNow(native, request, data, toPort(port), destination);
     // Unconnected sends reach here from their lookup's tick; those of one
     // burst go out together, in one sendmmsg, once their ticks have run.
     const outbox = (this.outbox ??= []);
-    outbox.push({ request, data: asBuffer(data), port: toPort(port), ip: destination });
+    outbox.push({ request, data, port: toPort(port), ip: destination });
     if (outbox.length === 1) process.nextTick(flushOutbox, this);
-    return 0;
+    return undefined;
   }
 
-  /** One datagram at once (bytes + 1), or behind those already waiting (0). */
-  private sendNow(native: NativeUdp, request: SendRequest, data: Uint8Array, port: number, ip: string | undefined): number {
+  /** One datagram at once, or (undefined) behind those already waiting. */
+  private sendNow(native: NativeUdp, request: SendRequest, data: Buffer, port: number, ip: string | undefined): SendResult | undefined {
     const waiting = this.pendingSends?.size || this.outbox?.length;
-    const sent = waiting ? UV_EAGAIN : native.send(data, port, ip);
-    if (sent !== UV_EAGAIN) return sent >= 0 ? sent + 1 : sent;
-    return this.sendLater(native, request, data, port, ip);
+    const result = waiting ? UV_EAGAIN : native.send(data, port, ip);
+    if (result !== UV_EAGAIN) return result as SendResult;
+    const err = this.sendLater(native, request, data, port, ip);
+    return err ? failed(err) : undefined;
   }
 
   /**
-   * Sends the outbox now and returns what completed (request, bytes or
-   * negative errno), in order; datagrams that would block go to the I/O
-   * thread, in order, and complete later.
+   * Sends the outbox now and returns what completed, in order; datagrams
+   * that would block go to the I/O thread, in order, and complete later.
    */
-  sendOutbox(): Array<[SendRequest, number]> | undefined {
+  sendOutbox(): CompletedSend[] | undefined {
     const outbox = this.outbox;
     if (!outbox?.length) return undefined;
     this.outbox = undefined;
     const native = this.native;
-    if (!native) return outbox.map(({ request }) => [request, UV_EBADF]);
-    let results: number[] = [];
-    if (!this.pendingSends?.size) {
-      results =
-        outbox.length === 1
-          ? [native.send(outbox[0].data, outbox[0].port, outbox[0].ip)].filter((result) => result !== UV_EAGAIN)
-          : native.sendBatch(
-              outbox.map((item) => item.data),
-              Uint32Array.from(outbox, (item) => item.port),
-              outbox.map((item) => item.ip),
-            );
-    }
-    const done: Array<[SendRequest, number]> = [];
+    if (!native) return outbox.map(({ request }) => ({ request, result: failed(UV_EBADF) }));
+    const results = this.pendingSends?.size ? [] : sendAtOnce(native, outbox);
+    const done: CompletedSend[] = [];
     for (let i = 0; i < outbox.length; i++) {
       const { request, data, port, ip } = outbox[i];
       if (i < results.length) {
-        done.push([request, results[i]]);
+        done.push({ request, result: results[i] });
         continue;
       }
       const err = this.sendLater(native, request, data, port, ip);
-      if (err) done.push([request, err]);
+      if (err) done.push({ request, result: failed(err) });
     }
     return done;
   }
@@ -423,7 +423,7 @@ export class UdpHandle {
       return;
     }
     const count = batch.data.length;
-    const results = this.pendingSends?.size ? [] : native.sendBatch(batch.data, batch.ports, batch.ips, batch.froms, true);
+    const results = this.pendingSends?.size ? [] : (native.sendBatch(batch.data, batch.ports, batch.ips, batch.froms, true) as SendResult[]);
     const last = results.length - 1;
     if (last >= 0 && results[last] < 0) {
       this.completeSoon([batchOutcome(done, last, results[last])]);
@@ -455,25 +455,26 @@ export class UdpHandle {
     return 0;
   }
 
-  private sendLater(native: NativeUdp, request: SendRequest, data: Uint8Array, port: number, ip: string | undefined, from?: string, group?: number): number {
+  /** Hands a datagram to the I/O thread, to complete through `request.oncomplete`; 0 or a negative errno. */
+  private sendLater(native: NativeUdp, request: SendRequest, data: Buffer, port: number, ip: string | undefined, from?: string, group?: number): number {
     const id = this.nextSendId++;
-    const onEvent = (kind: number, a: number, b: number, data?: Buffer, addresses?: string): void => this.onNativeEvent(kind, a, b, data, addresses);
-    const err = native.sendLater(asBuffer(data), port, ip, id, onEvent, from, group);
+    const err = native.sendLater(data, port, ip, id, this.eventCallback(), from, group);
     if (err < 0) return err;
     (this.pendingSends ??= new Map()).set(id, { request, size: data.byteLength });
     this.sendQueueSize += data.byteLength;
     return 0;
   }
 
-  private completeSend(id: number, result: number): void {
+  private completeSend(id: number, result: SendResult): void {
     const pending = this.pendingSends?.get(id);
     if (!pending) return;
     this.pendingSends?.delete(id);
     this.sendQueueSize -= pending.size;
-    pending.request.oncomplete?.(result < 0 ? result : 0, result < 0 ? 0 : result);
+    const { request } = pending;
+    if (request.oncomplete) reportSendResult(request, request.oncomplete, result);
   }
 
-  /** As libuv on close: sends still waiting for the socket end with ECANCELED. */
+  /** As libuv on close: sends still waiting for the socket end with ECANCELED (and their size). */
   private cancelPendingSends(): void {
     const pending = this.pendingSends;
     if (!pending?.size) return;
@@ -635,14 +636,11 @@ export class UdpHandle {
   }
 
 
-  /** Reads (size 0) or sets a buffer size; undefined with `ctx` filled on failure. */
-  bufferSize(size: number, receive: boolean, ctx: BufferSizeContext): number | undefined {
+  /** Reads (size 0) or sets a buffer size: the size, or a negative errno. */
+  bufferSize(size: number, receive: boolean): number {
     this.sendOutboxBeforeChange();
-    const result = size > INT32_MAX ? UV_EINVAL : this.native ? this.native.bufferSize(size, receive) : UV_EBADF;
-    if (result >= 0) return result;
-    ctx.errno = result;
-    ctx.syscall = receive ? 'uv_recv_buffer_size' : 'uv_send_buffer_size';
-    return undefined;
+    if (size > INT32_MAX) return UV_EINVAL;
+    return this.native ? this.native.bufferSize(size, receive) : UV_EBADF;
   }
 
   ref(): void {
@@ -676,7 +674,7 @@ export class UdpHandle {
    * known: by the next flushOutbox (already scheduled if a send sits in the
    * outbox), before what it sends, or by a tick of their own.
    */
-  private completeSoon(done: Array<[SendRequest, number]>): void {
+  private completeSoon(done: CompletedSend[]): void {
     if (this.completedEarly) {
       appendTo(this.completedEarly, done);
       return;
@@ -686,7 +684,7 @@ export class UdpHandle {
   }
 
   /** The outcomes completeSoon collected, handed over once. */
-  takeCompletedEarly(): Array<[SendRequest, number]> | undefined {
+  takeCompletedEarly(): CompletedSend[] | undefined {
     const done = this.completedEarly;
     this.completedEarly = undefined;
     return done;
@@ -705,11 +703,6 @@ export class UdpHandle {
   }
 }
 
-/**
- * The datagrams of a sendMany that wait for the socket. Each completes on
- * its own; the batch is done when all have, having sent those before the
- * first that failed.
- */
 /** One datagram of a sendMany batch that waits for the socket (a shared completion, no closure). */
 interface WaitingDatagram extends SendRequest {
   waiting: WaitingBatch;
@@ -720,6 +713,11 @@ function completeWaitingDatagram(this: WaitingDatagram, errno: number): void {
   this.waiting.complete(this.index, errno);
 }
 
+/**
+ * The datagrams of a sendMany that wait for the socket. Each completes on
+ * its own; the batch is done when all have, having sent those before the
+ * first that failed.
+ */
 class WaitingBatch {
   private outstanding = 0;
   private started = false;
@@ -786,16 +784,16 @@ function appendTo<T>(list: T[], more: T[]): void {
 }
 
 /** A batch's outcome as a completed send, to be reported in order with the others. */
-function batchOutcome(done: BatchDone, sent: number, errno: number): [SendRequest, number] {
-  return [{ onsent: () => done(sent, errno) }, 0];
+function batchOutcome(done: BatchDone, sent: number, errno: number): CompletedSend {
+  return { request: { onsent: () => done(sent, errno) }, result: 0 as SendResult };
 }
 
 /** Runs send callbacks in order; one that throws does not lose the rest. */
-function completeInOrder(done: Array<[SendRequest, number]>): void {
+function completeInOrder(done: CompletedSend[]): void {
   for (let i = 0; i < done.length; i++) {
-    const [request, result] = done[i];
+    const { request, result } = done[i];
     try {
-      request.onsent?.(result < 0 ? result : 0, result < 0 ? 0 : result);
+      if (request.onsent) reportSendResult(request, request.onsent, result);
     } catch (err) {
       if (i + 1 < done.length) process.nextTick(completeInOrder, done.slice(i + 1));
       throw err;
@@ -846,18 +844,31 @@ function optionalString(value: unknown): string | undefined {
 }
 
 
-function asBuffer(view: Uint8Array): Buffer {
-  if (Buffer.isBuffer(view)) return view;
-  // A detached view is empty, and so is what node sends from it.
-  return view.byteLength === 0 ? NO_DATA : Buffer.from(view.buffer, view.byteOffset, view.byteLength);
+/**
+ * The one place a SendResult is read: `report` gets node's (err, sent) —
+ * the negative errno and 0, or 0 and the bytes sent — with `target` as this.
+ */
+export function reportSendResult<T>(target: T, report: (this: T, errno: number, sent: number) => void, result: SendResult): void {
+  if (result < 0) report.call(target, result, 0);
+  else report.call(target, 0, result);
 }
 
-const NO_DATA = Buffer.alloc(0);
+function failed(errno: number): SendResult {
+  return errno as SendResult;
+}
 
-/** The native send takes bytes: a view of any TypedArray or DataView's memory. */
-function asBytes(view: ArrayBufferView): Uint8Array {
-  if (view instanceof Uint8Array) return view;
-  return view.byteLength === 0 ? NO_DATA : new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+/** The outbox in one native call, up to the first datagram that would block. */
+function sendAtOnce(native: NativeUdp, outbox: OutgoingDatagram[]): SendResult[] {
+  if (outbox.length > 1) {
+    return native.sendBatch(
+      outbox.map((item) => item.data),
+      Uint32Array.from(outbox, (item) => item.port),
+      outbox.map((item) => item.ip),
+    ) as SendResult[];
+  }
+  const { data, port, ip } = outbox[0];
+  const result = native.send(data, port, ip);
+  return result === UV_EAGAIN ? [] : [result as SendResult];
 }
 
 const NO_BYTES = new ArrayBuffer(0);
@@ -878,13 +889,15 @@ class CurrentBatch {
   private nextIndex = 0;
   private offset = 0;
   private delivery = DELIVER_MESSAGES;
-  /** The native side called once for the whole batch. */
-  wholeAtOnce = false;
+  /** Emitted in one go: the native side called once for the whole batch. */
+  private perBatch = false;
   private collected: ReceivedMessage[] | undefined;
 
-  /** `data` is an ArrayBuffer (JavaScript-thread receive) or a Buffer (I/O thread). */
-  /** `addresses` is undefined when they are the previous batch's. */
-  start(data: ArrayBuffer | Buffer, count: number, addresses: string | undefined, delivery: number, wholeAtOnce: boolean): void {
+  /**
+   * `data` is an ArrayBuffer (JavaScript-thread receive) or a Buffer (I/O
+   * thread); `addresses` is undefined when they are the previous batch's.
+   */
+  start(data: ArrayBuffer | Buffer, count: number, addresses: string | undefined, delivery: number, perBatch: boolean): void {
     const view = data instanceof ArrayBuffer ? new Uint8Array(data) : data;
     const metaBytes = count * META_WORDS * 4;
     this.bytes = view.buffer as ArrayBuffer;
@@ -898,14 +911,14 @@ class CurrentBatch {
     this.nextIndex = 0;
     this.offset = this.base;
     this.delivery = delivery;
-    this.wholeAtOnce = wholeAtOnce;
+    this.perBatch = perBatch;
     this.collected = delivery & DELIVER_BATCHES ? [] : undefined;
   }
 
   /** Datagrams arrive in order; `index` says which one this is (the first, when all come at once). */
   emit(index: number, handle: UdpHandle): void {
     if (index !== this.nextIndex) return;
-    if (!this.wholeAtOnce) {
+    if (!this.perBatch) {
       this.emitNext(handle);
       return;
     }

@@ -2,7 +2,7 @@
 import { isIP } from 'node:net';
 import { readsLookupAtCreation } from './node-dgram';
 
-export type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family?: number) => void;
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family?: number) => void;
 export type Lookup = (address: string, family: number, callback: LookupCallback) => void;
 /** A socket's lookup: resolves `address` (or the family's loopback when empty). */
 export type BoundLookup = (address: string, callback: LookupCallback) => void;

@@ -13,7 +13,7 @@ export interface MessagesOptions {
   highWaterMark?: number;
 }
 
-export interface PausableSource extends EventEmitter {
+interface PausableSource extends EventEmitter {
   /** Stops (true) or resumes (false) reading from the kernel. */
   pauseReceiving(paused: boolean): void;
 }

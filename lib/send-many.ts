@@ -18,13 +18,14 @@ import {
 import { validatePort, validateString } from './validate';
 import type { OutgoingBatch, UdpHandle } from './handle';
 import { capabilities } from './native';
+import { DATA_TYPES, bytesOfData, isData } from './data';
 
 /** An error of sendMany: `sent` datagrams went out before it. */
 export type SendManyError = Error & { sent: number };
 export type SendManyCallback = (error: SendManyError | null, sent: number) => void;
 
 /** A validated call, column by column. */
-export interface PreparedBatch {
+interface PreparedBatch {
   data: Buffer[];
   ports: Uint32Array;
   /** As given: undefined for the default (loopback). */
@@ -44,8 +45,6 @@ export interface SendManyTarget {
   blocked(ip: string): boolean;
 }
 
-const DATA_TYPES = ['Buffer', 'TypedArray', 'DataView', 'string'];
-const NO_DATA = Buffer.alloc(0);
 const LOOPBACK = { 4: '127.0.0.1', 6: '::1' } as const;
 
 /** Checks every argument (throwing node-style errors) and converts the data. */
@@ -78,7 +77,7 @@ function prepareMessage(batch: PreparedBatch, index: number, message: unknown, f
   if (isData(message)) {
     // Plain data has no destination: only a connected socket has one.
     if (!batch.connected) throw new ERR_SOCKET_BAD_PORT(`${name}.port`, undefined, false);
-    batch.data[index] = toBuffer(message);
+    batch.data[index] = bytesOfData(message);
     froms[index] = '';
     return;
   }
@@ -94,20 +93,8 @@ function prepareMessage(batch: PreparedBatch, index: number, message: unknown, f
     if (address != null) validateString(address, `${name}.address`);
     batch.addresses[index] = (address as string | undefined) || undefined;
   }
-  batch.data[index] = toBuffer(data);
+  batch.data[index] = bytesOfData(data);
   froms[index] = sourceAddress(from, `${name}.from`, family);
-}
-
-function isData(value: unknown): value is string | ArrayBufferView {
-  return typeof value === 'string' || ArrayBuffer.isView(value);
-}
-
-function toBuffer(data: string | ArrayBufferView): Buffer {
-  if (typeof data === 'string') return Buffer.from(data);
-  if (Buffer.isBuffer(data)) return data;
-  // A detached view is empty, and so is what send() sends of it.
-  if (data.byteLength === 0) return NO_DATA;
-  return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }
 
 /** `from` as the native side takes it: an IP literal of the socket's family, or '' for none. */
@@ -235,7 +222,6 @@ function blockDestinations(destinations: Map<string | undefined, Destination>, t
   }
 }
 
-/** The callback, or (without one) an 'error' event for a failure. */
 /**
  * A batch that will never be sent (the socket closed, or its implicit bind
  * failed): the callback learns it with ERR_SOCKET_DGRAM_NOT_RUNNING and 0.
@@ -245,6 +231,7 @@ export function abandonPrepared(batch: PreparedBatch, target: SendManyTarget): v
   if (batch.callback) process.nextTick(finish, batch, target, new ERR_SOCKET_DGRAM_NOT_RUNNING(), 0);
 }
 
+/** The callback, or (without one) an 'error' event for a failure. */
 function finish(batch: PreparedBatch, target: SendManyTarget, error: Error | undefined, sent: number): void {
   if (error) Object.assign(error, { sent });
   if (batch.callback) batch.callback((error as SendManyError | undefined) ?? null, sent);

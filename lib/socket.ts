@@ -21,6 +21,7 @@ import {
   ERR_SOCKET_DGRAM_NOT_RUNNING,
   errnoException,
   exceptionWithHostPort,
+  systemErrorContext,
 } from './errors';
 import {
   isInt32,
@@ -33,13 +34,14 @@ import {
   validateString,
   validateUint32,
 } from './validate';
-import { DELIVER_BATCHES, DELIVER_MESSAGES, UdpHandle } from './handle';
-import type { AddressOut, BufferSizeContext, ReceivedMessage, RemoteInfo, SendRequest, SharedNodeHandle } from './handle';
+import { DELIVER_BATCHES, DELIVER_MESSAGES, UdpHandle, reportSendResult } from './handle';
+import type { AddressOut, ReceivedMessage, RemoteInfo, SendRequest, SharedNodeHandle } from './handle';
+import { DATA_TYPES, NO_DATA, bufferOver, dataBuffer, isData } from './data';
 import { rulesOf, usesOwnCheck, watchBlockList } from './block-list-sync';
 import { messageIterator } from './message-iterator';
 import type { MessagesOptions } from './message-iterator';
 import { defaultLookup, lookupForType } from './lookup';
-import type { Lookup, LookupCallback } from './lookup';
+import type { Lookup } from './lookup';
 import { guessHandleType, FLAG_REUSE_PORT, UV_UDP_IPV6ONLY, UV_UDP_REUSEADDR } from './native';
 import { bindThroughPrimary, isClusterWorker } from './cluster';
 import { BIND_CALLBACK_LISTENS_FOR_ERROR, HAS_DEPRECATED_MEMBERS, HAS_SYNC_BIND } from './node-dgram';
@@ -71,6 +73,7 @@ export interface SocketStats {
   receivedDatagrams: number;
   receivedBytes: number;
   receivedBatches: number;
+  coalescedBuffers: number;
   blockedDatagrams: number;
   receiveErrors: number;
   sentDatagrams: number;
@@ -144,11 +147,11 @@ const BIND_ERROR_EVENT = BIND_CALLBACK_LISTENS_FOR_ERROR ? 'error' : EventEmitte
 type MessageListener = (msg: Buffer, rinfo: RemoteInfo) => void;
 type SendCallback = (error: Error | null, bytes?: number) => void;
 
-function newHandle(type: unknown, lookup: Lookup | undefined): UdpHandle {
+function newHandle(type: unknown, lookup: Lookup | undefined, owner: Socket): UdpHandle {
   if (lookup === undefined) lookup = defaultLookup();
   else validateFunction(lookup, 'lookup');
-  if (type === 'udp4') return new UdpHandle(4, lookupForType('udp4', lookup));
-  if (type === 'udp6') return new UdpHandle(6, lookupForType('udp6', lookup));
+  if (type === 'udp4') return new UdpHandle(4, lookupForType('udp4', lookup), owner);
+  if (type === 'udp6') return new UdpHandle(6, lookupForType('udp6', lookup), owner);
   throw new ERR_SOCKET_BAD_TYPE();
 }
 
@@ -183,7 +186,7 @@ export class Socket extends EventEmitter {
       }
       if (options.recvDestination !== undefined) validateBoolean(options.recvDestination, 'options.recvDestination');
     }
-    const handle = newHandle(type, lookup);
+    const handle = newHandle(type, lookup, this);
     if (options?.recvDestination === true) handle.receiveDestination();
     if (options) handle.dontFragment = readDontFragment(options.dontFragment);
     this.type = type as SocketType;
@@ -206,23 +209,10 @@ export class Socket extends EventEmitter {
       sendBlockList,
     };
     if (receiveBlockList) applyReceiveBlockList(this, receiveBlockList);
-    if (options?.signal !== undefined) this.closeOnAbort(options.signal);
+    if (options?.signal !== undefined) closeOnAbort(this, options.signal);
   }
 
-  private closeOnAbort(signal: AbortSignal): void {
-    validateAbortSignal(signal, 'options.signal');
-    const onAborted = (): void => {
-      if (this[kState].handle) this.close();
-    };
-    if (signal.aborted) {
-      onAborted();
-      return;
-    }
-    signal.addEventListener('abort', onAborted, { once: true });
-    this.once('close', () => signal.removeEventListener('abort', onAborted));
-  }
-
-  bind(port?: number | BindOptions | null | (() => void), address?: string | (() => void), callback?: () => void): this;
+  bind(port?: number | BindOptions | null | (() => void), address?: string | null | (() => void), callback?: () => void): this;
   // Two declared parameters, as node's (bind.length === 2); the callback is always the last argument.
   bind(portArg?: unknown, addressArg?: unknown): this {
     // eslint-disable-next-line prefer-rest-params
@@ -233,112 +223,21 @@ export class Socket extends EventEmitter {
     state.bindState = BindState.Binding;
 
     const cb = args.length > 0 ? args[args.length - 1] : undefined;
-    if (typeof cb === 'function') this.callOnceListening(cb as () => void);
+    if (typeof cb === 'function') callOnceListening(this, cb as () => void);
 
     // A UDP handle of node's own (what a cluster primary hands out) is used as is.
-    if (isObject(portArg) && typeof (portArg as { recvStart?: unknown }).recvStart === 'function') {
-      const errno = (state.handle as UdpHandle).openShared(portArg as SharedNodeHandle, this);
+    if (isNodeHandle(portArg)) {
+      const errno = handleOf(this).openShared(portArg);
       if (errno) throw errnoException(errno, 'open');
       startListening(this);
       return this;
     }
-
-    if (isObject(portArg) && isInt32((portArg as BindOptions).fd) && ((portArg as BindOptions).fd as number) > 0) {
-      this.bindFd(portArg as BindOptions);
+    if (isFdOptions(portArg)) {
+      bindFd(this, portArg);
       return this;
     }
-
-    let port: unknown = portArg;
-    let address: unknown;
-    let exclusive: boolean;
-    if (isObject(portArg)) {
-      const options = portArg as BindOptions;
-      address = options.address || '';
-      exclusive = !!options.exclusive;
-      port = options.port;
-    } else {
-      address = typeof addressArg === 'function' ? '' : addressArg;
-      exclusive = false;
-    }
-    if (!address) address = this.type === 'udp4' ? '0.0.0.0' : '::';
-
-    (state.handle as UdpHandle).lookup(address as string, (err, ip) => {
-      if (!state.handle) return; // closed in the meantime
-      if (err) {
-        state.bindState = BindState.Unbound;
-        this.emit('error', err);
-        return;
-      }
-      const flags = bindFlags(state);
-      if (state.reusePort) exclusive = true;
-      if (isClusterWorker() && !exclusive) {
-        this.bindShared({ address: ip, port: port as number, addressType: this.type, fd: -1, flags }, (errno) => {
-          state.bindState = BindState.Unbound;
-          this.emit('error', exceptionWithHostPort(errno, 'bind', ip, port as number));
-        });
-        return;
-      }
-      const errno = state.handle.bind(ip, (port as number) || 0, flags);
-      if (errno) {
-        state.bindState = BindState.Unbound;
-        this.emit('error', exceptionWithHostPort(errno, 'bind', ip, port as number));
-        return;
-      }
-      startListening(this);
-    });
+    bindAddress(this, bindTarget(this, portArg, addressArg));
     return this;
-  }
-
-  /** bind(callback) runs the callback on 'listening' unless an error comes first. */
-  private callOnceListening(cb: () => void): void {
-    const removeListeners = (): void => {
-      this.removeListener(BIND_ERROR_EVENT, removeListeners);
-      this.removeListener('listening', onListening);
-    };
-    const onListening = (): void => {
-      removeListeners();
-      cb.call(this);
-    };
-    this.on(BIND_ERROR_EVENT, removeListeners);
-    this.on('listening', onListening);
-  }
-
-  private bindFd(options: BindOptions): void {
-    const fd = options.fd as number;
-    const state = this[kState];
-    if (isClusterWorker() && !options.exclusive) {
-      this.bindShared({ address: null, port: null, addressType: this.type, fd, flags: null }, (errno) => {
-        state.bindState = BindState.Unbound;
-        this.emit('error', errnoException(errno, 'open'));
-      });
-      return;
-    }
-    const type = guessHandleType(fd);
-    if (type !== 'UDP') throw new ERR_INVALID_FD_TYPE(type);
-    const errno = (state.handle as UdpHandle).open(fd);
-    if (errno) throw errnoException(errno, 'open');
-    startListening(this);
-  }
-
-  /** In a cluster worker: use the socket the primary holds for everyone. */
-  private bindShared(options: ClusterBindOptions, onError: (errno: number) => void): void {
-    const state = this[kState];
-    bindThroughPrimary(this, options, (errno, sharedHandle) => {
-      if (errno) {
-        if (state.handle) onError(errno);
-        return;
-      }
-      if (!state.handle) {
-        sharedHandle?.close();
-        return;
-      }
-      const err = state.handle.openShared(sharedHandle as SharedNodeHandle, this);
-      if (err) {
-        onError(err);
-        return;
-      }
-      startListening(this);
-    });
   }
 
   /**
@@ -356,7 +255,7 @@ export class Socket extends EventEmitter {
     const given = options.address;
     const address = given ? ipLiteral(given, 'options.address', 'bindSync') : this.type === 'udp4' ? '0.0.0.0' : '::';
     state.bindState = BindState.Binding;
-    const errno = (state.handle as UdpHandle).bind(address, port, bindFlags(state));
+    const errno = handleOf(this).bind(address, port, bindFlags(state));
     if (errno) {
       state.bindState = BindState.Unbound;
       throw exceptionWithHostPort(errno, 'bind', address, port);
@@ -378,8 +277,8 @@ export class Socket extends EventEmitter {
     const state = this[kState];
     if (state.connectState !== ConnectState.Disconnected) throw new ERR_SOCKET_DGRAM_IS_CONNECTED();
     state.connectState = ConnectState.Connecting;
-    if (state.bindState === BindState.Unbound) this.bind({ port: 0, exclusive: true }, null as never);
-    const connectNow = (): void => this.connectAfterBind(port, address as string, callback);
+    if (state.bindState === BindState.Unbound) bindImplicitly(this);
+    const connectNow = (): void => connectAfterBind(this, port, address as string, callback);
     if (state.bindState !== BindState.Bound) {
       enqueue(this, connectNow);
       return;
@@ -406,7 +305,7 @@ export class Socket extends EventEmitter {
       state.connectState = ConnectState.Disconnected;
       throw new ERR_IP_BLOCKED(address);
     }
-    const errno = (state.handle as UdpHandle).connect(address, port);
+    const errno = handleOf(this).connect(address, port);
     if (errno) {
       state.connectState = ConnectState.Disconnected;
       throw exceptionWithHostPort(errno, 'connect', address, port);
@@ -415,48 +314,18 @@ export class Socket extends EventEmitter {
     process.nextTick(emitConnectNT, this);
   }
 
-  private connectAfterBind(port: number, address: string, callback: (() => void) | undefined): void {
-    const state = this[kState];
-    if (callback) this.once('connect', callback);
-    (state.handle as UdpHandle).lookup(address, (lookupError, ip) => {
-      if (!state.handle) return;
-      let ex: Error | null = lookupError;
-      if (!ex && isSendBlocked(state.sendBlockList, ip)) ex = new ERR_IP_BLOCKED(ip);
-      if (!ex) {
-        const errno = state.handle.connect(ip, port);
-        if (errno) ex = exceptionWithHostPort(errno, 'connect', address, port);
-      }
-      if (ex) {
-        state.connectState = ConnectState.Disconnected;
-        const error = ex;
-        process.nextTick(() => {
-          if (callback) {
-            this.removeListener('connect', callback);
-            (callback as (err: Error) => void)(error);
-          } else {
-            this.emit('error', error);
-          }
-        });
-        return;
-      }
-      state.connectState = ConnectState.Connected;
-      process.nextTick(() => this.emit('connect'));
-    });
-  }
-
   disconnect(): void {
     const state = this[kState];
     if (state.connectState !== ConnectState.Connected) throw new ERR_SOCKET_DGRAM_NOT_CONNECTED();
-    const errno = (state.handle as UdpHandle).disconnect();
+    const errno = handleOf(this).disconnect();
     if (errno) throw errnoException(errno, 'connect');
     state.connectState = ConnectState.Disconnected;
   }
 
-  // send(msg[, offset, length][, port][, address][, callback]), as node reads its arguments.
+  // send(msg[, offset, length][, port][, address][, callback]): first the
+  // arguments' shapes, read as node reads them; then sendWhenBound.
   send(buffer: unknown, offset?: unknown, length?: unknown, port?: unknown, address?: unknown, callback?: unknown): void {
-    let list: Uint8Array[];
-    const state = this[kState];
-    const connected = state.connectState === ConnectState.Connected;
+    const connected = this[kState].connectState === ConnectState.Connected;
     if (!connected) {
       if (address || (port && typeof port !== 'function')) {
         buffer = sliceBuffer(buffer, offset, length);
@@ -477,17 +346,7 @@ export class Socket extends EventEmitter {
       }
       if (port || address) throw new ERR_SOCKET_DGRAM_IS_CONNECTED();
     }
-
-    if (!Array.isArray(buffer)) {
-      if (typeof buffer === 'string') list = [Buffer.from(buffer)];
-      else if (!ArrayBuffer.isView(buffer)) throw new ERR_INVALID_ARG_TYPE('buffer', ['Buffer', 'TypedArray', 'DataView', 'string'], buffer);
-      else list = [buffer as Uint8Array];
-    } else {
-      const fixed = fixBufferList(buffer);
-      if (!fixed) throw new ERR_INVALID_ARG_TYPE('buffer list arguments', ['Buffer', 'TypedArray', 'DataView', 'string'], buffer);
-      list = fixed;
-    }
-
+    const list = dataList(buffer);
     if (!connected) port = validatePort(port, 'Port', false);
     if (typeof callback !== 'function') callback = undefined;
     if (typeof address === 'function') {
@@ -496,23 +355,14 @@ export class Socket extends EventEmitter {
     } else if (address != null) {
       validateString(address, 'address');
     }
-
-    healthCheck(this);
-    if (state.bindState === BindState.Unbound) this.bind({ port: 0, exclusive: true }, null as never);
-    if (list.length === 0) list.push(Buffer.alloc(0));
-
-    if (state.bindState !== BindState.Bound) {
-      const [retryPort, retryAddress, retryCallback] = [port, address, callback];
-      enqueue(this, () => this.send(list, retryPort, retryAddress, retryCallback));
-      return;
-    }
-
-    // A lookup that answers at once (a replaced dns.lookup may) sends during send(), as node does.
-    let duringSend = true;
-    const afterLookup: LookupCallback = (ex, ip) => doSend(ex, this, ip, list, address as string | undefined, port as number, callback as SendCallback | undefined, duringSend);
-    if (!connected) (state.handle as UdpHandle).lookup(address as string, afterLookup);
-    else afterLookup(null, null as never);
-    duringSend = false;
+    sendWhenBound(this, {
+      list,
+      port: port as number,
+      address: address as string | undefined,
+      callback: callback as SendCallback | undefined,
+      connected,
+      duringSend: false,
+    });
   }
 
   sendto(buffer: unknown, offset: number, length: number, port: number, address: string, callback?: SendCallback): void {
@@ -532,7 +382,7 @@ export class Socket extends EventEmitter {
     }
     healthCheck(this);
     stopReceiving(this);
-    (state.handle as UdpHandle).close();
+    handleOf(this).close();
     state.handle = null;
     state.unwatchBlockList?.();
     process.nextTick(() => this.emit('close'));
@@ -547,7 +397,7 @@ export class Socket extends EventEmitter {
   address(): AddressInfo {
     healthCheck(this);
     const out: AddressOut = {};
-    const errno = (this[kState].handle as UdpHandle).getsockname(out);
+    const errno = handleOf(this).getsockname(out);
     if (errno) throw errnoException(errno, 'getsockname');
     return out as AddressInfo;
   }
@@ -557,7 +407,7 @@ export class Socket extends EventEmitter {
     const state = this[kState];
     if (state.connectState !== ConnectState.Connected) throw new ERR_SOCKET_DGRAM_NOT_CONNECTED();
     const out: AddressOut = {};
-    const errno = (state.handle as UdpHandle).getpeername(out);
+    const errno = handleOf(this).getpeername(out);
     if (errno) throw errnoException(errno, 'getpeername');
     return out as AddressInfo;
   }
@@ -592,21 +442,21 @@ export class Socket extends EventEmitter {
   setMulticastInterface(interfaceAddress: string): void {
     healthCheck(this);
     validateString(interfaceAddress, 'interfaceAddress');
-    const errno = (this[kState].handle as UdpHandle).setMulticastInterface(interfaceAddress);
+    const errno = handleOf(this).setMulticastInterface(interfaceAddress);
     if (errno) throw errnoException(errno, 'setMulticastInterface');
   }
 
   addMembership(multicastAddress: string, interfaceAddress?: string): void {
     healthCheck(this);
     if (!multicastAddress) throw new ERR_MISSING_ARGS('multicastAddress');
-    const errno = (this[kState].handle as UdpHandle).addMembership(multicastAddress, interfaceAddress);
+    const errno = handleOf(this).addMembership(multicastAddress, interfaceAddress);
     if (errno) throw errnoException(errno, 'addMembership');
   }
 
   dropMembership(multicastAddress: string, interfaceAddress?: string): void {
     healthCheck(this);
     if (!multicastAddress) throw new ERR_MISSING_ARGS('multicastAddress');
-    const errno = (this[kState].handle as UdpHandle).dropMembership(multicastAddress, interfaceAddress);
+    const errno = handleOf(this).dropMembership(multicastAddress, interfaceAddress);
     if (errno) throw errnoException(errno, 'dropMembership');
   }
 
@@ -614,7 +464,7 @@ export class Socket extends EventEmitter {
     healthCheck(this);
     validateString(sourceAddress, 'sourceAddress');
     validateString(groupAddress, 'groupAddress');
-    const errno = (this[kState].handle as UdpHandle).addSourceSpecificMembership(sourceAddress, groupAddress, interfaceAddress);
+    const errno = handleOf(this).addSourceSpecificMembership(sourceAddress, groupAddress, interfaceAddress);
     if (errno) throw errnoException(errno, 'addSourceSpecificMembership');
   }
 
@@ -622,7 +472,7 @@ export class Socket extends EventEmitter {
     healthCheck(this);
     validateString(sourceAddress, 'sourceAddress');
     validateString(groupAddress, 'groupAddress');
-    const errno = (this[kState].handle as UdpHandle).dropSourceSpecificMembership(sourceAddress, groupAddress, interfaceAddress);
+    const errno = handleOf(this).dropSourceSpecificMembership(sourceAddress, groupAddress, interfaceAddress);
     if (errno) throw errnoException(errno, 'dropSourceSpecificMembership');
   }
 
@@ -704,7 +554,7 @@ const extensions = {
     const connected = state.connectState === ConnectState.Connected;
     const batch = prepareBatch(messages, callback, connected, this.type === 'udp6' ? 6 : 4);
     healthCheck(this);
-    if (state.bindState === BindState.Unbound) this.bind({ port: 0, exclusive: true }, null as never);
+    if (state.bindState === BindState.Unbound) bindImplicitly(this);
     const target: SendManyTarget = {
       emitter: this,
       handle: () => state.handle,
@@ -743,6 +593,7 @@ const NO_STATS: SocketStats = {
   receivedDatagrams: 0,
   receivedBytes: 0,
   receivedBatches: 0,
+  coalescedBuffers: 0,
   blockedDatagrams: 0,
   receiveErrors: 0,
   sentDatagrams: 0,
@@ -801,9 +652,142 @@ if (HAS_DEPRECATED_MEMBERS) {
   defineDeprecatedMethod('_stopReceiving', stopReceiving);
 }
 
-/** The handle, or null after close: callers that skip healthCheck fail like node's. */
+/**
+ * The one way to the handle. It is null after close: a caller that skips
+ * healthCheck then fails with the TypeError of a null handle, as node's do.
+ */
 function handleOf(socket: Socket): UdpHandle {
   return socket[kState].handle as UdpHandle;
+}
+
+function closeOnAbort(socket: Socket, signal: AbortSignal): void {
+  validateAbortSignal(signal, 'options.signal');
+  const onAborted = (): void => {
+    if (socket[kState].handle) socket.close();
+  };
+  if (signal.aborted) {
+    onAborted();
+    return;
+  }
+  signal.addEventListener('abort', onAborted, { once: true });
+  socket.once('close', () => signal.removeEventListener('abort', onAborted));
+}
+
+// ---- bind(): the argument's shape picks the way (node's handle, a
+// descriptor, an address to look up), then the work.
+
+/** bind(callback) runs the callback on 'listening' unless an error comes first. */
+function callOnceListening(socket: Socket, cb: () => void): void {
+  const removeListeners = (): void => {
+    socket.removeListener(BIND_ERROR_EVENT, removeListeners);
+    socket.removeListener('listening', onListening);
+  };
+  const onListening = (): void => {
+    removeListeners();
+    cb.call(socket);
+  };
+  socket.on(BIND_ERROR_EVENT, removeListeners);
+  socket.on('listening', onListening);
+}
+
+function isNodeHandle(value: unknown): value is SharedNodeHandle {
+  return isObject(value) && typeof (value as { recvStart?: unknown }).recvStart === 'function';
+}
+
+/** Options naming a descriptor to open (`fd` read twice, as node reads it). */
+function isFdOptions(value: unknown): value is BindOptions & { fd: number } {
+  return isObject(value) && isInt32((value as BindOptions).fd) && ((value as BindOptions).fd as number) > 0;
+}
+
+/** Where bind(port, address) or bind(options) binds: read in node's order, the address defaulted. */
+interface BindTarget {
+  address: string;
+  /** As given: the native side converts it as node's C++ layer does. */
+  port: unknown;
+  exclusive: boolean;
+}
+
+function bindTarget(socket: Socket, portArg: unknown, addressArg: unknown): BindTarget {
+  let port: unknown = portArg;
+  let address: unknown;
+  let exclusive: boolean;
+  if (isObject(portArg)) {
+    const options = portArg as BindOptions;
+    address = options.address || '';
+    exclusive = !!options.exclusive;
+    port = options.port;
+  } else {
+    address = typeof addressArg === 'function' ? '' : addressArg;
+    exclusive = false;
+  }
+  if (!address) address = socket.type === 'udp4' ? '0.0.0.0' : '::';
+  return { address: address as string, port, exclusive };
+}
+
+/** Looks the address up, then binds (in a cluster worker, through the primary unless exclusive). */
+function bindAddress(socket: Socket, target: BindTarget): void {
+  const state = socket[kState];
+  handleOf(socket).lookup(target.address, (err, ip) => {
+    if (!state.handle) return; // closed in the meantime
+    if (err) {
+      bindFailed(socket, err);
+      return;
+    }
+    const { port } = target;
+    const flags = bindFlags(state);
+    const exclusive = target.exclusive || !!state.reusePort;
+    if (isClusterWorker() && !exclusive) {
+      const options: ClusterBindOptions = { address: ip, port: port as number, addressType: socket.type, fd: -1, flags };
+      bindShared(socket, options, (errno) => bindFailed(socket, exceptionWithHostPort(errno, 'bind', ip, port as number)));
+      return;
+    }
+    const errno = handleOf(socket).bind(ip, (port as number) || 0, flags);
+    if (errno) {
+      bindFailed(socket, exceptionWithHostPort(errno, 'bind', ip, port as number));
+      return;
+    }
+    startListening(socket);
+  });
+}
+
+function bindFailed(socket: Socket, err: Error): void {
+  socket[kState].bindState = BindState.Unbound;
+  socket.emit('error', err);
+}
+
+function bindFd(socket: Socket, options: BindOptions & { fd: number }): void {
+  const { fd } = options;
+  if (isClusterWorker() && !options.exclusive) {
+    const shared: ClusterBindOptions = { address: null, port: null, addressType: socket.type, fd, flags: null };
+    bindShared(socket, shared, (errno) => bindFailed(socket, errnoException(errno, 'open')));
+    return;
+  }
+  const type = guessHandleType(fd);
+  if (type !== 'UDP') throw new ERR_INVALID_FD_TYPE(type);
+  const errno = handleOf(socket).open(fd);
+  if (errno) throw errnoException(errno, 'open');
+  startListening(socket);
+}
+
+/** In a cluster worker: use the socket the primary holds for everyone. */
+function bindShared(socket: Socket, options: ClusterBindOptions, onError: (errno: number) => void): void {
+  const state = socket[kState];
+  bindThroughPrimary(socket, options, (errno, sharedHandle) => {
+    if (errno) {
+      if (state.handle) onError(errno);
+      return;
+    }
+    if (!state.handle) {
+      sharedHandle?.close();
+      return;
+    }
+    const err = handleOf(socket).openShared(sharedHandle as SharedNodeHandle);
+    if (err) {
+      onError(err);
+      return;
+    }
+    startListening(socket);
+  });
 }
 
 function validateBlockList(value: unknown, name: string): void {
@@ -831,9 +815,8 @@ function healthCheck(socket: Socket): void {
 
 function startReceiving(socket: Socket): void {
   const state = socket[kState];
-  const handle = state.handle as UdpHandle;
+  const handle = handleOf(socket);
   // Shared functions and an owner, as node's handles have: no closures per socket.
-  handle.owner = socket;
   handle.onmessage = onMessage;
   handle.onerror = onReceiveError;
   handle.onbatch = onBatch;
@@ -896,6 +879,35 @@ function ipLiteral(address: unknown, name: string, method: string): string {
   return address;
 }
 
+function connectAfterBind(socket: Socket, port: number, address: string, callback: (() => void) | undefined): void {
+  const state = socket[kState];
+  if (callback) socket.once('connect', callback);
+  handleOf(socket).lookup(address, (lookupError, ip) => {
+    if (!state.handle) return;
+    let ex: Error | null = lookupError;
+    if (!ex && isSendBlocked(state.sendBlockList, ip)) ex = new ERR_IP_BLOCKED(ip);
+    if (!ex) {
+      const errno = handleOf(socket).connect(ip, port);
+      if (errno) ex = exceptionWithHostPort(errno, 'connect', address, port);
+    }
+    if (ex) {
+      state.connectState = ConnectState.Disconnected;
+      const error = ex;
+      process.nextTick(() => {
+        if (callback) {
+          socket.removeListener('connect', callback);
+          (callback as (err: Error) => void)(error);
+        } else {
+          socket.emit('error', error);
+        }
+      });
+      return;
+    }
+    state.connectState = ConnectState.Connected;
+    process.nextTick(() => socket.emit('connect'));
+  });
+}
+
 function bindFlags(state: SocketState): number {
   let flags = 0;
   if (state.reuseAddr) flags |= UV_UDP_REUSEADDR;
@@ -921,58 +933,56 @@ function startListening(socket: Socket): void {
 function stopReceiving(socket: Socket): void {
   const state = socket[kState];
   if (!state.receiving) return;
-  (state.handle as UdpHandle).recvStop();
+  handleOf(socket).recvStop();
   state.receiving = false;
 }
 
 function bufferSize(socket: Socket, size: number, receive: boolean): number {
   if (size >>> 0 !== size) throw new ERR_SOCKET_BAD_BUFFER_SIZE();
-  const ctx: BufferSizeContext = {};
-  const result = handleOf(socket).bufferSize(size, receive, ctx);
-  if (result === undefined) throw new ERR_SOCKET_BUFFER_SIZE(systemErrorContext(ctx));
+  const result = handleOf(socket).bufferSize(size, receive);
+  if (result < 0) throw new ERR_SOCKET_BUFFER_SIZE(systemErrorContext(result, receive ? 'uv_recv_buffer_size' : 'uv_send_buffer_size'));
   return result;
 }
 
-function systemErrorContext(ctx: BufferSizeContext): { errno: number; code: string; message: string; syscall: string } {
-  const probe = errnoException(ctx.errno as number, ctx.syscall as string);
-  return {
-    errno: ctx.errno as number,
-    code: probe.code as string,
-    message: systemErrorMessage(ctx.errno as number),
-    syscall: ctx.syscall as string,
-  };
-}
-
-function systemErrorMessage(errno: number): string {
-  const util = require('node:util') as typeof import('node:util');
-  const entry = util.getSystemErrorMap().get(errno);
-  return entry ? entry[1] : 'unknown error';
-}
-
-function sliceBuffer(buffer: unknown, offset: unknown, length: unknown): Uint8Array {
+function sliceBuffer(buffer: unknown, offset: unknown, length: unknown): Buffer {
   if (typeof buffer === 'string') {
     buffer = Buffer.from(buffer);
   } else if (!ArrayBuffer.isView(buffer)) {
-    throw new ERR_INVALID_ARG_TYPE('buffer', ['Buffer', 'TypedArray', 'DataView', 'string'], buffer);
+    throw new ERR_INVALID_ARG_TYPE('buffer', DATA_TYPES, buffer);
   }
   const view = buffer as ArrayBufferView;
   const start = (offset as number) >>> 0;
   const count = (length as number) >>> 0;
   if (start > view.byteLength) throw new ERR_BUFFER_OUT_OF_BOUNDS('offset');
   if (start + count > view.byteLength) throw new ERR_BUFFER_OUT_OF_BOUNDS('length');
-  return Buffer.from(view.buffer, view.byteOffset + start, count);
+  return bufferOver(view, start, count);
 }
 
-function fixBufferList(list: unknown[]): Uint8Array[] | null {
-  const fixed = new Array<Uint8Array>(list.length);
+/** send()'s data as a list of parts: a string encoded, a view as it is, a list converted part by part. */
+function dataList(buffer: unknown): Uint8Array[] {
+  if (Array.isArray(buffer)) {
+    const fixed = fixBufferList(buffer);
+    if (!fixed) throw new ERR_INVALID_ARG_TYPE('buffer list arguments', DATA_TYPES, buffer);
+    return fixed;
+  }
+  if (typeof buffer === 'string') return [Buffer.from(buffer)];
+  if (!ArrayBuffer.isView(buffer)) throw new ERR_INVALID_ARG_TYPE('buffer', DATA_TYPES, buffer);
+  return [buffer as Uint8Array];
+}
+
+function fixBufferList(list: unknown[]): Buffer[] | null {
+  const fixed = new Array<Buffer>(list.length);
   for (let i = 0; i < list.length; i++) {
     const item = list[i];
-    if (typeof item === 'string') fixed[i] = Buffer.from(item);
-    else if (Buffer.isBuffer(item)) fixed[i] = item;
-    else if (!ArrayBuffer.isView(item)) return null;
-    else fixed[i] = Buffer.from(item.buffer, item.byteOffset, item.byteLength);
+    if (!isData(item)) return null;
+    fixed[i] = dataBuffer(item);
   }
   return fixed;
+}
+
+/** send(), connect() and sendMany() on an unbound socket bind it as node does (null included: a replaced bind() sees it). */
+function bindImplicitly(socket: Socket): void {
+  socket.bind({ port: 0, exclusive: true }, null);
 }
 
 function enqueue(socket: Socket, call: () => void, dropped?: () => void): void {
@@ -1026,8 +1036,46 @@ function afterSendNow(this: SendWithCallback, errno: number, sent: number): void
   else this.callback(null, sent);
 }
 
-function doSend(ex: Error | null, socket: Socket, ip: string, list: Uint8Array[], address: string | undefined, port: number, callback: SendCallback | undefined, duringSend: boolean): void {
+/** Sent (or refused) during send() itself: the callback runs on the next tick, as node's. */
+function afterSendDuringSend(this: SendWithCallback, errno: number, sent: number): void {
+  if (errno) process.nextTick(this.callback, sendError(errno, this.handle, this.address, this.port, this.destination));
+  else process.nextTick(this.callback, null, sent);
+}
+
+/** send()'s arguments, read (send's first step) and validated. */
+interface OutgoingSend {
+  list: Uint8Array[];
+  /** Validated; on a connected socket, whatever falsy value was given. */
+  port: number;
+  /** As given: undefined for the default (loopback). */
+  address: string | undefined;
+  callback: SendCallback | undefined;
+  /** As send() found the socket: connected sends skip the lookup. */
+  connected: boolean;
+  /** True while send() itself runs: a lookup that answers at once sends then, as in node. */
+  duringSend: boolean;
+}
+
+/** send()'s second step: the socket's state (implicitly bound, or the call queued while binding). */
+function sendWhenBound(socket: Socket, outgoing: OutgoingSend): void {
+  healthCheck(socket);
   const state = socket[kState];
+  if (state.bindState === BindState.Unbound) bindImplicitly(socket);
+  const { list, port, address, callback } = outgoing;
+  if (list.length === 0) list.push(NO_DATA);
+  if (state.bindState !== BindState.Bound) {
+    enqueue(socket, () => socket.send(list, port, address, callback));
+    return;
+  }
+  outgoing.duringSend = true;
+  if (outgoing.connected) doSend(socket, outgoing, null, undefined);
+  else handleOf(socket).lookup(address as string, (ex, ip) => doSend(socket, outgoing, ex, ip));
+  outgoing.duringSend = false;
+}
+
+/** send()'s last step, once the destination is known: node's doSend. */
+function doSend(socket: Socket, outgoing: OutgoingSend, ex: Error | null, ip: string | undefined): void {
+  const { callback } = outgoing;
   if (ex) {
     if (typeof callback === 'function') {
       process.nextTick(callback, ex);
@@ -1036,6 +1084,7 @@ function doSend(ex: Error | null, socket: Socket, ip: string, list: Uint8Array[]
     process.nextTick(() => socket.emit('error', ex));
     return;
   }
+  const state = socket[kState];
   if (!state.handle) return;
   if (ip && isSendBlocked(state.sendBlockList, ip)) {
     if (callback) process.nextTick(callback, new ERR_IP_BLOCKED(ip));
@@ -1046,20 +1095,14 @@ function doSend(ex: Error | null, socket: Socket, ip: string, list: Uint8Array[]
   // V8 allocates a function literal assigned to a property in its old
   // generation, and its young context (this socket and all it reaches) would
   // then survive every scavenge until the next full GC.
-  const handle = state.handle;
+  const handle = handleOf(socket);
+  const { list, address, port } = outgoing;
   const destination = port ? ip : undefined;
   const request: SendWithCallback | SendRequest = callback
     ? { callback, handle, address, port, destination, oncomplete: afterSend, onsent: afterSendNow }
     : {};
-  const result = handle.send(request, list, port || undefined, destination, duringSend);
-  if (result >= 1) {
-    // Sent at once: node reports bytes + 1 so that 0 can mean "later".
-    if (callback) process.nextTick(callback, null, result - 1);
-    return;
-  }
-  if (result && callback) {
-    process.nextTick(callback, sendError(result, handle, address, port, destination));
-  }
+  const result = handle.send(request, list, port || undefined, destination, outgoing.duringSend);
+  if (result !== undefined && callback) reportSendResult(request as SendWithCallback, afterSendDuringSend, result);
 }
 
 /** A send's error as node makes it; with dontFragment, EMSGSIZE also says the path MTU. */

@@ -73,7 +73,7 @@ export function validateUint32(value: unknown, name: string, positive: boolean =
 }
 
 // validateObject's `options`: bit flags widening what counts as an object.
-export const kValidateObjectNone = 0;
+const kValidateObjectNone = 0;
 export const kValidateObjectAllowNullable = 1 << 0;
 export const kValidateObjectAllowArray = 1 << 1;
 export const kValidateObjectAllowFunction = 1 << 2;

@@ -150,6 +150,11 @@ export interface NativeCapabilities {
    * elsewhere binding with it fails with ENOTSUP.
    */
   reusePortBalancing: boolean
+  /**
+   * Receive offload (`UDP_GRO`) is on for the sockets fastdgram creates:
+   * a GSO sender's buffers arrive whole and are split into their datagrams.
+   */
+  gro: boolean
 }
 
 /** `socket.stats()`: counts as JavaScript numbers (exact below 2^53). */
@@ -157,6 +162,7 @@ export interface SocketStats {
   receivedDatagrams: number
   receivedBytes: number
   receivedBatches: number
+  coalescedBuffers: number
   blockedDatagrams: number
   receiveErrors: number
   sentDatagrams: number

@@ -86,13 +86,15 @@ export interface SocketStats {
   receivedDatagrams: number;
   receivedBytes: number;
   receivedBatches: number;
+  /** Buffers of several datagrams the kernel handed over whole (Linux `UDP_GRO`, from a GSO sender), each split into its datagrams. */
+  coalescedBuffers: number;
   /** Dropped on receipt because `receiveBlockList` matched their source. */
   blockedDatagrams: number;
   receiveErrors: number;
   sentDatagrams: number;
   sentBytes: number;
   sendErrors: number;
-  /** Datagrams the kernel dropped for this socket (Linux `SO_RXQ_OVFL`; reported with the next datagram received). */
+  /** Datagrams the kernel dropped for this socket (Linux `SO_RXQ_OVFL`; reported with the next datagram received); a coalesced buffer (`UDP_GRO`) counts once. */
   kernelDrops: number;
 }
 

@@ -6,6 +6,11 @@
 //   blast       FAM PORT SIZE MS [SOURCES]        sendmmsg flood to PORT for MS ms, from
 //                                                 SOURCES sockets (source ports) in turn
 //   recv        FAM SIZE WARMUP_MS WINDOW_MS MAX_MS   recvmmsg receiver (the recv C limit)
+//   blast-gso   FAM PORT SIZE MS                  sendmmsg flood of UDP_SEGMENT messages, each
+//                                                 GSO_SEGMENTS (64, fewer where 64 x SIZE > 65,507)
+//                                                 datagrams of SIZE bytes (the gsorecv scenario)
+//   recv-gro    FAM SIZE WARMUP_MS WINDOW_MS MAX_MS   recvmmsg receiver with UDP_GRO, counting the
+//                                                 datagrams of each coalesced buffer (gsorecv's C limit)
 //   recv-reuseport FAM SIZE WARMUP_MS WINDOW_MS MAX_MS THREADS   THREADS recvmmsg
 //                                                 receivers, each on its own SO_REUSEPORT
 //                                                 socket of one port (the reuseport C limit)
@@ -18,6 +23,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -34,6 +40,19 @@
 
 #define BATCH 64
 #define MAXDGRAM 65536
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+#ifndef UDP_GRO
+#define UDP_GRO 104
+#endif
+#ifndef SOL_UDP
+#define SOL_UDP 17
+#endif
+// Linux's UDP_MAX_SEGMENTS before 6.9, and what QUIC stacks send; the
+// payload of one buffer is at most 65,507 bytes (IPv4's limit).
+#define GSO_SEGMENTS 64
+#define GSO_MAX_BYTES 65507
 
 static int64_t now_ns(void) {
   struct timespec ts;
@@ -184,8 +203,92 @@ static int cmd_blast(int argc, char **argv) {
   return 0;
 }
 
+// ---- blast-gso: the flood of the gsorecv scenario ----------------------------
+// Segments per UDP_SEGMENT buffer: 64, or as many SIZE-byte datagrams as fit.
+static int gso_segments(int size) {
+  int n = GSO_MAX_BYTES / size;
+  return n < GSO_SEGMENTS ? n : GSO_SEGMENTS;
+}
+
+#define GSO_BATCH 8
+
+static int cmd_blast_gso(int argc, char **argv) {
+  int fam = (int)arg_long(argc, argv, 2), port = (int)arg_long(argc, argv, 3);
+  int size = (int)arg_long(argc, argv, 4);
+  long ms = arg_long(argc, argv, 5);
+  int segments = gso_segments(size);
+  if (size < 1 || segments < 1) {
+    fprintf(stderr, "udpbench: SIZE must be 1 to %d\n", GSO_MAX_BYTES);
+    return 2;
+  }
+  alarm((unsigned)(ms / 1000 + 5));
+  struct sockaddr_storage ss;
+  socklen_t len = loopback(fam, port, &ss);
+  int fd = udp_socket(fam);
+  if (connect(fd, (struct sockaddr *)&ss, len) < 0) die("connect");
+  // As a socket option, every send of more than SIZE bytes is split by the kernel.
+  if (setsockopt(fd, SOL_UDP, UDP_SEGMENT, &size, sizeof size) < 0) die("setsockopt UDP_SEGMENT");
+  static char payload[MAXDGRAM];
+  memset(payload, 'g', sizeof payload);
+  struct mmsghdr msgs[GSO_BATCH];
+  struct iovec iov[GSO_BATCH];
+  memset(msgs, 0, sizeof msgs);
+  for (int i = 0; i < GSO_BATCH; i++) {
+    iov[i].iov_base = payload;
+    iov[i].iov_len = (size_t)size * (size_t)segments;
+    msgs[i].msg_hdr.msg_iov = &iov[i];
+    msgs[i].msg_hdr.msg_iovlen = 1;
+  }
+  int64_t end = now_ns() + ms * 1000000LL;
+  uint64_t sent = 0, errors = 0;
+  while (now_ns() < end) {
+    int n = sendmmsg(fd, msgs, GSO_BATCH, 0);
+    if (n < 0) {
+      errors++;
+      if (errno == ECONNREFUSED) usleep(1000);
+      continue;
+    }
+    sent += (uint64_t)n * (uint64_t)segments;
+  }
+  printf("{\"sent\":%llu,\"errors\":%llu,\"segments\":%d}\n", (unsigned long long)sent,
+         (unsigned long long)errors, segments);
+  return 0;
+}
+
 // ---- recv: the C receiver (recv scenario's limit) --------------------------
-static int cmd_recv(int argc, char **argv) {
+// Room per message for the UDP_GRO control message (an int).
+static char rcontrol[BATCH][CMSG_SPACE(sizeof(int))];
+
+static void setup_gro_control(int n) {
+  for (int i = 0; i < n; i++) {
+    rmsgs[i].msg_hdr.msg_control = rcontrol[i];
+    rmsgs[i].msg_hdr.msg_controllen = sizeof rcontrol[i];
+  }
+}
+
+// The datagrams one received message holds: with UDP_GRO, the buffer's
+// length over the segment size in its control message (the last may be
+// shorter); `bad` counts segment sizes other than `size`.
+static uint64_t datagrams_of(struct mmsghdr *m, int size, uint64_t *bad) {
+  int segment = 0;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&m->msg_hdr); c; c = CMSG_NXTHDR(&m->msg_hdr, c)) {
+    if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) memcpy(&segment, CMSG_DATA(c), sizeof segment);
+  }
+  if (segment <= 0 || (unsigned)segment >= m->msg_len) {
+    if ((int)m->msg_len != size) (*bad)++;
+    return 1;
+  }
+  if (segment != size) (*bad)++;
+  return (m->msg_len + (unsigned)segment - 1) / (unsigned)segment;
+}
+
+static int run_recv(int argc, char **argv, int gro);
+
+static int cmd_recv(int argc, char **argv) { return run_recv(argc, argv, 0); }
+
+static int cmd_recv_gro(int argc, char **argv) { return run_recv(argc, argv, 1); }
+
+static int run_recv(int argc, char **argv, int gro) {
   int fam = (int)arg_long(argc, argv, 2);
   int size = (int)arg_long(argc, argv, 3);
   long warmup = arg_long(argc, argv, 4), window = arg_long(argc, argv, 5);
@@ -195,6 +298,9 @@ static int cmd_recv(int argc, char **argv) {
   int fd = bound_socket(fam, &port);
   set_timeout(fd, SO_RCVTIMEO, 50);
   setup_recv();
+  int on = 1;
+  if (gro && setsockopt(fd, SOL_UDP, UDP_GRO, &on, sizeof on) < 0) die("setsockopt UDP_GRO");
+  if (gro) setup_gro_control(BATCH);
   printf("{\"port\":%d}\n", port);
   fflush(stdout);
   int64_t deadline = now_ns() + max * 1000000LL;
@@ -208,10 +314,15 @@ static int cmd_recv(int argc, char **argv) {
     if (n > 0) {
       for (int i = 0; i < n; i++) {
         bytes += rmsgs[i].msg_len;
-        if ((int)rmsgs[i].msg_len != size) bad++;
+        if (gro) {
+          count += datagrams_of(&rmsgs[i], size, &bad);
+        } else {
+          count++;
+          if ((int)rmsgs[i].msg_len != size) bad++;
+        }
       }
-      count += (uint64_t)n;
       reset_names(n);
+      if (gro) setup_gro_control(n);
       if (phase == 0) {
         phase = 1;
         start = t;
@@ -594,12 +705,14 @@ int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   signal(SIGPIPE, SIG_IGN);
   if (argc < 2) {
-    fprintf(stderr, "usage: udpbench blast|recv|recv-reuseport|sink|send|echo-server|echo-client|pingpong ...\n");
+    fprintf(stderr, "usage: udpbench blast|blast-gso|recv|recv-gro|recv-reuseport|sink|send|echo-server|echo-client|pingpong ...\n");
     return 2;
   }
   const char *c = argv[1];
   if (!strcmp(c, "blast")) return cmd_blast(argc, argv);
   if (!strcmp(c, "recv")) return cmd_recv(argc, argv);
+  if (!strcmp(c, "blast-gso")) return cmd_blast_gso(argc, argv);
+  if (!strcmp(c, "recv-gro")) return cmd_recv_gro(argc, argv);
   if (!strcmp(c, "recv-reuseport")) return cmd_recv_reuseport(argc, argv);
   if (!strcmp(c, "sink")) return cmd_sink(argc, argv);
   if (!strcmp(c, "send")) return cmd_send(argc, argv);

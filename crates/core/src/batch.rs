@@ -70,32 +70,36 @@ impl Batch {
 
 /// The datagrams of one receive call, still in the thread's receive slots:
 /// read them (or copy them out) before the next receive on this thread.
+/// A coalesced buffer (receive offload) is already split into its datagrams.
 ///
 /// Datagrams whose source a block list matched are left out of the view.
 pub struct BatchView<'a> {
     scratch: &'a Scratch,
-    /// Datagrams the receive call returned, kept or not.
-    received: usize,
 }
 
 impl BatchView<'_> {
     /// The datagrams kept.
     pub fn len(&self) -> usize {
-        self.scratch.kept_count
+        self.scratch.kept.len()
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
-    /// Whether the receive call took as many datagrams as it could: more may be waiting.
+    /// Whether the receive call filled every slot: more may be waiting.
     pub fn is_full(&self) -> bool {
-        self.received == BATCH_CAPACITY
+        self.scratch.messages == BATCH_CAPACITY
     }
 
     /// Datagrams left out because a block list matched their source.
     pub fn blocked(&self) -> usize {
-        self.received - self.len()
+        self.scratch.datagrams - self.len()
+    }
+
+    /// Slots that held a coalesced buffer of more than one datagram.
+    pub fn coalesced(&self) -> usize {
+        self.scratch.coalesced
     }
 
     /// The kernel's count of datagrams it dropped for this socket, when the
@@ -104,26 +108,22 @@ impl BatchView<'_> {
         self.scratch.kernel_drops
     }
 
-    fn kept(&self) -> impl Iterator<Item = usize> + '_ {
-        self.scratch.kept[..self.len()]
-            .iter()
-            .map(|&index| usize::from(index))
-    }
-
     /// Sum of the payload lengths.
     pub fn total_len(&self) -> usize {
-        self.kept()
-            .map(|index| self.scratch.meta[index].len as usize)
+        self.scratch
+            .kept
+            .iter()
+            .map(|piece| piece.len as usize)
             .sum()
     }
 
     /// Each datagram in arrival order.
     pub fn datagrams(&self) -> impl Iterator<Item = Received<'_>> {
-        self.kept().map(move |index| {
-            let meta = &self.scratch.meta[index];
-            let start = index * SLOT_SIZE;
+        self.scratch.kept.iter().map(move |piece| {
+            let meta = &self.scratch.meta[usize::from(piece.slot)];
+            let start = piece.start as usize;
             Received {
-                payload: &self.scratch.slots[start..start + meta.len as usize],
+                payload: &self.scratch.slots[start..start + piece.len as usize],
                 source: meta.source,
                 local: meta.local,
             }
@@ -146,6 +146,31 @@ impl BatchView<'_> {
     }
 }
 
+/// Where one datagram lies in the receive slots.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Piece {
+    /// Its slot (whose metadata it shares with the rest of a coalesced buffer).
+    slot: u8,
+    /// Offset in the receive memory, and length.
+    start: u32,
+    len: u32,
+}
+
+/// The datagrams a slot of `len` bytes holds: itself, or with a segment
+/// size from receive offload, `segment_size`-byte pieces, the last one
+/// possibly shorter. Each as (offset, length).
+fn segments(len: u32, segment_size: u32) -> impl Iterator<Item = (u32, u32)> {
+    let step = match segment_size {
+        0 => len.max(1),
+        size => size.min(len.max(1)),
+    };
+    let count = len.div_ceil(step).max(1);
+    (0..count).map(move |index| {
+        let offset = index * step;
+        (offset, step.min(len - offset))
+    })
+}
+
 /// Receive slots and their bookkeeping, shared by every socket served by one
 /// thread. Allocated on first use; the pages a small datagram never touches
 /// stay unbacked.
@@ -153,9 +178,16 @@ struct Scratch {
     slots: ReceiveMemory,
     meta: [RecvMeta; BATCH_CAPACITY],
     kernel_drops: Option<u32>,
-    /// Indices of the datagrams not blocked, in order.
-    kept: [u8; BATCH_CAPACITY],
-    kept_count: usize,
+    /// Slots the last receive call filled.
+    messages: usize,
+    /// Datagrams in them, kept or not.
+    datagrams: usize,
+    /// Slots among them that held more than one datagram.
+    coalesced: usize,
+    /// The datagrams not blocked, in order. The kernel coalesces at most
+    /// `UDP_MAX_SEGMENTS` datagrams per buffer (64; 128 since Linux 6.9),
+    /// so this stays within a few thousand entries.
+    kept: Vec<Piece>,
     headers: ReceiveHeaders,
 }
 
@@ -167,31 +199,45 @@ impl Scratch {
             slots,
             meta: [RecvMeta::default(); BATCH_CAPACITY],
             kernel_drops: None,
-            kept: [0; BATCH_CAPACITY],
-            kept_count: 0,
+            messages: 0,
+            datagrams: 0,
+            coalesced: 0,
+            kept: Vec::with_capacity(BATCH_CAPACITY),
             headers,
         })
     }
 
-    /// Fills the slots from `socket`: how many datagrams came.
+    /// Fills the slots from `socket`: how many slots were filled.
     fn receive(&mut self, socket: &Socket) -> io::Result<usize> {
         let received = sys::receive(socket, &mut self.headers, &mut self.slots, &mut self.meta)?;
         self.kernel_drops = received.kernel_drops;
         Ok(received.count)
     }
 
-    /// Leaves out the first `received` datagrams whose source `blocked` matches.
-    fn keep_unblocked(&mut self, received: usize, blocked: Option<&BlockList>) {
-        let mut count = 0;
-        for index in 0..received {
-            let source = self.meta[index].source.ip();
+    /// Splits the first `messages` slots into their datagrams, leaving out
+    /// those whose source `blocked` matches.
+    fn keep_unblocked(&mut self, messages: usize, blocked: Option<&BlockList>) {
+        self.kept.clear();
+        self.messages = messages;
+        self.datagrams = 0;
+        self.coalesced = 0;
+        for (slot, meta) in self.meta[..messages].iter().enumerate() {
+            let base = (slot * SLOT_SIZE) as u32;
+            let before = self.kept.len();
+            let pieces = segments(meta.len, meta.segment_size).map(|(offset, len)| Piece {
+                slot: slot as u8,
+                start: base + offset,
+                len,
+            });
+            self.kept.extend(pieces);
+            let count = self.kept.len() - before;
+            self.datagrams += count;
+            self.coalesced += usize::from(count > 1);
+            let source = meta.source.ip();
             if blocked.is_some_and(|list| list.blocks(&source)) {
-                continue;
+                self.kept.truncate(before);
             }
-            self.kept[count] = index as u8;
-            count += 1;
         }
-        self.kept_count = count;
     }
 }
 
@@ -213,8 +259,37 @@ pub(crate) fn with_received<R>(
             .try_borrow_mut()
             .map_err(|_| io::Error::from(io::ErrorKind::ResourceBusy))?;
         let scratch = slot.get_or_insert_with(Scratch::new);
-        let received = scratch.receive(socket)?;
-        scratch.keep_unblocked(received, blocked);
-        Ok(f(&BatchView { scratch, received }))
+        let messages = scratch.receive(socket)?;
+        scratch.keep_unblocked(messages, blocked);
+        Ok(f(&BatchView { scratch }))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(len: u32, segment_size: u32) -> Vec<(u32, u32)> {
+        segments(len, segment_size).collect()
+    }
+
+    #[test]
+    fn a_slot_without_a_segment_size_is_one_datagram() {
+        assert_eq!(split(1_200, 0), vec![(0, 1_200)]);
+        assert_eq!(split(0, 0), vec![(0, 0)], "an empty datagram is one too");
+    }
+
+    #[test]
+    fn a_coalesced_buffer_splits_into_segments_the_last_possibly_shorter() {
+        assert_eq!(split(300, 100), vec![(0, 100), (100, 100), (200, 100)]);
+        assert_eq!(split(250, 100), vec![(0, 100), (100, 100), (200, 50)]);
+        assert_eq!(split(64 * 1_472, 1_472).len(), 64);
+    }
+
+    #[test]
+    fn a_segment_size_of_the_whole_buffer_or_more_is_one_datagram() {
+        assert_eq!(split(100, 100), vec![(0, 100)]);
+        assert_eq!(split(100, 4_000), vec![(0, 100)]);
+        assert_eq!(split(0, 100), vec![(0, 0)]);
+    }
 }

@@ -12,7 +12,7 @@ use crate::address::{parse_ip, parse_socket_addr, Family};
 use crate::batch::{with_received, Batch, BatchView};
 use crate::block_list::BlockList;
 use crate::runtime::runtime;
-use crate::stats::{SocketStats, StatsSnapshot};
+use crate::stats::{BatchCounts, SocketStats, StatsSnapshot};
 use crate::sys::{self, Errno, RawSocket, Registration};
 
 pub use crate::sys::Outgoing;
@@ -57,6 +57,10 @@ impl UdpSocket {
             Family::V6 => Domain::IPV6,
         };
         let socket = Socket::new(domain, Type::DGRAM, Some(Protocol::UDP))?;
+        // Only on sockets made here: a socket adopted from a descriptor may
+        // also be read by another process (a cluster primary's, say) that
+        // does not expect coalesced buffers.
+        sys::enable_gro(&socket);
         UdpSocket::register(socket, family)
     }
 
@@ -285,8 +289,12 @@ impl UdpSocket {
     }
 
     fn note_batch(&self, view: &BatchView<'_>) {
-        self.stats
-            .note_batch(view.len(), view.total_len(), view.blocked());
+        self.stats.note_batch(BatchCounts {
+            datagrams: view.len(),
+            bytes: view.total_len(),
+            blocked: view.blocked(),
+            coalesced: view.coalesced(),
+        });
         if let Some(drops) = view.kernel_drops() {
             self.stats.note_kernel_drops(drops);
         }

@@ -8,6 +8,7 @@ pub struct SocketStats {
     received_datagrams: AtomicU64,
     received_bytes: AtomicU64,
     received_batches: AtomicU64,
+    coalesced_buffers: AtomicU64,
     blocked_datagrams: AtomicU64,
     receive_errors: AtomicU64,
     sent_datagrams: AtomicU64,
@@ -22,6 +23,10 @@ pub struct StatsSnapshot {
     pub received_datagrams: u64,
     pub received_bytes: u64,
     pub received_batches: u64,
+    /// Buffers of several datagrams the kernel handed over whole (receive
+    /// offload, `UDP_GRO`), each split into its datagrams, which
+    /// `received_datagrams` counts.
+    pub coalesced_buffers: u64,
     /// Dropped here because a block list matched their source.
     pub blocked_datagrams: u64,
     pub receive_errors: u64,
@@ -33,17 +38,29 @@ pub struct StatsSnapshot {
     pub kernel_drops: u64,
 }
 
+/// What one received batch adds to the counters.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct BatchCounts {
+    pub datagrams: usize,
+    pub bytes: usize,
+    pub blocked: usize,
+    pub coalesced: usize,
+}
+
 fn add(counter: &AtomicU64, amount: u64) {
     counter.fetch_add(amount, Ordering::Relaxed);
 }
 
 impl SocketStats {
-    pub(crate) fn note_batch(&self, datagrams: usize, bytes: usize, blocked: usize) {
+    pub(crate) fn note_batch(&self, batch: BatchCounts) {
         add(&self.received_batches, 1);
-        add(&self.received_datagrams, datagrams as u64);
-        add(&self.received_bytes, bytes as u64);
-        if blocked > 0 {
-            add(&self.blocked_datagrams, blocked as u64);
+        add(&self.received_datagrams, batch.datagrams as u64);
+        add(&self.received_bytes, batch.bytes as u64);
+        if batch.blocked > 0 {
+            add(&self.blocked_datagrams, batch.blocked as u64);
+        }
+        if batch.coalesced > 0 {
+            add(&self.coalesced_buffers, batch.coalesced as u64);
         }
     }
 
@@ -77,6 +94,7 @@ impl SocketStats {
             received_datagrams: read(&self.received_datagrams),
             received_bytes: read(&self.received_bytes),
             received_batches: read(&self.received_batches),
+            coalesced_buffers: read(&self.coalesced_buffers),
             blocked_datagrams: read(&self.blocked_datagrams),
             receive_errors: read(&self.receive_errors),
             sent_datagrams: read(&self.sent_datagrams),

@@ -30,6 +30,9 @@ pub struct NativeCapabilities {
     /// `reusePort` spreads datagrams over the sockets sharing a port;
     /// elsewhere binding with it fails with ENOTSUP.
     pub reuse_port_balancing: bool,
+    /// Receive offload (`UDP_GRO`) is on for the sockets fastdgram creates:
+    /// a GSO sender's buffers arrive whole and are split into their datagrams.
+    pub gro: bool,
 }
 
 /// What this build does on this machine: which of fastdgram's features
@@ -47,6 +50,7 @@ pub fn native_capabilities() -> NativeCapabilities {
         kernel_drops: found.kernel_drops,
         dont_fragment: found.dont_fragment,
         reuse_port_balancing: found.reuse_port_balancing,
+        gro: found.gro,
     }
 }
 

@@ -32,6 +32,7 @@ const CONTROL: ControlKinds = ControlKinds {
         offset: std::mem::offset_of!(libc::in6_pktinfo, ipi6_addr),
     },
     kernel_drops: None,
+    segment_size: None,
 };
 
 // unix.rs's tests build control messages with these numbers (Linux has no
@@ -124,5 +125,10 @@ fn probe() -> Capabilities {
         kernel_drops: false,
         dont_fragment: false,
         reuse_port_balancing,
+        gro: false,
     }
+}
+
+pub(super) fn enable_gro(_socket: &Socket) -> bool {
+    false
 }

@@ -103,6 +103,7 @@ pub(super) fn receive(
                         .as_socket()
                         .ok_or_else(|| io::Error::from(io::ErrorKind::InvalidData))?,
                     local: None,
+                    segment_size: 0,
                 };
                 count += 1;
             }
@@ -161,7 +162,12 @@ pub(super) fn capabilities() -> Capabilities {
         kernel_drops: false,
         dont_fragment: false,
         reuse_port_balancing: false,
+        gro: false,
     }
+}
+
+pub(super) fn enable_gro(_socket: &Socket) -> bool {
+    false
 }
 
 /// Windows' basics, as far as socket2 and std give them, until `windows.rs`

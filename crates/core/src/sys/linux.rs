@@ -36,6 +36,11 @@ const CONTROL: ControlKinds = ControlKinds {
         kind: libc::SO_RXQ_OVFL,
         offset: 0,
     }),
+    segment_size: Some(ControlKind {
+        level: libc::SOL_UDP,
+        kind: libc::UDP_GRO,
+        offset: 0,
+    }),
 };
 
 /// One message at a time, as the platforms without `recvmmsg` receive.
@@ -106,6 +111,10 @@ pub(super) fn set_receive_destination(socket: &Socket, family: Family, on: bool)
             Ok(())
         }
     }
+}
+
+pub(super) fn enable_gro(socket: &Socket) -> bool {
+    gro::available() && unix::set_flag(socket, libc::SOL_UDP, libc::UDP_GRO, true).is_ok()
 }
 
 pub(super) fn set_reuse_port(socket: &Socket) -> io::Result<()> {
@@ -183,6 +192,32 @@ fn probe() -> Capabilities {
             libc::IP_PMTUDISC_DO,
         ),
         reuse_port_balancing: accepts(libc::SOL_SOCKET, libc::SO_REUSEPORT, 1),
+        gro: gro::available(),
+    }
+}
+
+/// Receive offload: with `UDP_GRO` on, the kernel hands a socket a GSO
+/// sender's buffer (and, from a network card, same-sized datagrams of one
+/// flow) whole, with the segment size in a control message, instead of
+/// splitting it into datagrams first (Linux >= 5.0).
+mod gro {
+    use std::sync::OnceLock;
+
+    use super::unix;
+
+    static ENABLED: OnceLock<bool> = OnceLock::new();
+
+    /// Where this kernel takes `UDP_GRO` (probed once), unless
+    /// `FASTDGRAM_NO_GRO=1` switches it off (for measuring what it
+    /// contributes); never in one-message-at-a-time builds.
+    pub fn available() -> bool {
+        *ENABLED.get_or_init(|| {
+            !super::ONE_MESSAGE_AT_A_TIME
+                && std::env::var_os("FASTDGRAM_NO_GRO").is_none()
+                && unix::probe_socket().is_some_and(|probe| {
+                    unix::set_flag(&probe, libc::SOL_UDP, libc::UDP_GRO, true).is_ok()
+                })
+        })
     }
 }
 
@@ -324,12 +359,14 @@ mod batched {
                 datagram.len = header.msg_len;
                 datagram.source = unix::to_socket_addr(source)?;
                 datagram.local = None;
+                datagram.segment_size = 0;
                 if header.msg_hdr.msg_controllen == 0 {
                     continue;
                 }
                 // SAFETY: the kernel filled msg_control with msg_controllen bytes.
                 let control = unsafe { unix::read_control(&header.msg_hdr, kinds) };
                 datagram.local = control.local;
+                datagram.segment_size = control.segment_size.unwrap_or(0);
                 if control.drops.is_some() {
                     received.kernel_drops = control.drops;
                 }
@@ -931,6 +968,252 @@ mod tests {
                 assert_eq!(dontfrag, 1);
             }
         }
+    }
+
+    /// A plain socket on 127.0.0.`host` whose sends are split by the
+    /// kernel into `segment`-byte datagrams (`UDP_SEGMENT` as a socket
+    /// option: one `send_to` of n bytes is n / segment datagrams).
+    fn raw_gso_sender(host: u8, segment: c_int) -> Socket {
+        let sender = Socket::new(Domain::IPV4, Type::DGRAM, None).unwrap();
+        let bound = SocketAddr::from(([127, 0, 0, host], 0));
+        sender.bind(&bound.into()).unwrap();
+        unix::set_int_option(&sender, libc::SOL_UDP, libc::UDP_SEGMENT, segment).unwrap();
+        sender
+    }
+
+    /// `count` datagrams' bytes of `size` each (the last `last` long): each
+    /// datagram starts with its sender's tag and its number, then a
+    /// pattern of both, so that a piece cut at the wrong place shows.
+    fn numbered(tag: u8, first: u16, sizes: &[usize]) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        for (index, &size) in sizes.iter().enumerate() {
+            let number = first + index as u16;
+            bytes.extend(datagram_bytes(tag, number, size));
+        }
+        bytes
+    }
+
+    fn datagram_bytes(tag: u8, number: u16, size: usize) -> Vec<u8> {
+        let head = [tag, (number >> 8) as u8, number as u8];
+        (0..size)
+            .map(|at| match head.get(at) {
+                Some(&byte) => byte,
+                None => tag ^ (number as u8) ^ (at as u8),
+            })
+            .collect()
+    }
+
+    /// Receives until `count` datagrams came (bounded: 500 tries, 2 ms apart).
+    fn receive_all(socket: &UdpSocket, count: usize) -> Vec<(Vec<u8>, crate::Datagram)> {
+        let mut received = Vec::new();
+        for _ in 0..500 {
+            match socket.try_receive_batch() {
+                Ok(batch) => {
+                    let payloads: Vec<Vec<u8>> = batch.payloads().map(<[u8]>::to_vec).collect();
+                    received.extend(payloads.into_iter().zip(batch.datagrams));
+                }
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                    std::thread::sleep(std::time::Duration::from_millis(2))
+                }
+                Err(err) => panic!("{err}"),
+            }
+            if received.len() >= count {
+                break;
+            }
+        }
+        received
+    }
+
+    /// Whether GRO is on here; the tests that need it say so when not.
+    fn gro_here() -> bool {
+        let on = capabilities().gro;
+        if !on {
+            eprintln!("skipped: no UDP_GRO here (or FASTDGRAM_NO_GRO is set)");
+        }
+        on
+    }
+
+    #[test]
+    fn a_raw_udp_segment_buffer_arrives_as_its_datagrams_in_order_the_last_shorter() {
+        if !gro_here() {
+            return;
+        }
+        let receiver = loopback(Family::V4);
+        let to: SocketAddr = receiver.local_addr().unwrap();
+        let sender = raw_gso_sender(1, 100);
+        let mut sizes = vec![100; 63];
+        sizes.push(37);
+        let buffer = numbered(7, 0, &sizes);
+        assert_eq!(sender.send_to(&buffer, &to.into()).unwrap(), buffer.len());
+        let received = receive_all(&receiver, 64);
+        assert_eq!(received.len(), 64);
+        for (number, (payload, datagram)) in received.iter().enumerate() {
+            assert_eq!(*payload, datagram_bytes(7, number as u16, sizes[number]));
+            assert_eq!(datagram.len as usize, sizes[number]);
+            assert_eq!(
+                datagram.source,
+                sender.local_addr().unwrap().as_socket().unwrap()
+            );
+        }
+        let stats = receiver.stats();
+        assert_eq!(
+            stats.coalesced_buffers, 1,
+            "GRO handed the buffer over whole"
+        );
+        assert_eq!(
+            (stats.received_datagrams, stats.received_bytes),
+            (64, buffer.len() as u64)
+        );
+    }
+
+    #[test]
+    fn interleaved_senders_and_mixed_sizes_each_arrive_once_intact_in_order() {
+        if !gro_here() {
+            return;
+        }
+        let receiver = loopback(Family::V4);
+        receiver.recv_buffer_size(4 << 20).unwrap();
+        let to: SocketAddr = receiver.local_addr().unwrap();
+        // Three senders: raw UDP_SEGMENT buffers of 3 sizes, one also sending
+        // single datagrams between its buffers, and fastdgram's own sender
+        // (sendmmsg with GSO runs) with a mix of sizes in one call.
+        let raw: Vec<(u8, Socket, usize)> = [(1, 1_200), (2, 64), (3, 333)]
+            .into_iter()
+            .map(|(host, size)| (host, raw_gso_sender(host, size as c_int), size))
+            .collect();
+        let mixed = UdpSocket::bound(Family::V4, "127.0.0.4", 0, Default::default()).unwrap();
+        let mut expected: std::collections::HashMap<SocketAddr, Vec<Vec<u8>>> = Default::default();
+        let mut next = [0u16; 5];
+        for round in 0..8 {
+            for (host, sender, size) in &raw {
+                let count = 1 + (round * 7 + *host as usize) % 40;
+                let mut sizes = vec![*size; count];
+                sizes[count - 1] = 1 + (round * 13) % *size;
+                let tag = *host;
+                let buffer = numbered(tag, next[tag as usize], &sizes);
+                sender.send_to(&buffer, &to.into()).unwrap();
+                let from = sender.local_addr().unwrap().as_socket().unwrap();
+                let list = expected.entry(from).or_default();
+                for &size in &sizes {
+                    list.push(datagram_bytes(tag, next[tag as usize], size));
+                    next[tag as usize] += 1;
+                }
+            }
+            // Sender 2 also sends a single datagram between its buffers.
+            let (_, single, _) = &raw[1];
+            let alone = datagram_bytes(2, next[2], 5);
+            next[2] += 1;
+            single.send_to(&alone, &to.into()).unwrap();
+            expected
+                .entry(single.local_addr().unwrap().as_socket().unwrap())
+                .or_default()
+                .push(alone);
+            let sizes = [500, 500, 500, 20, 900, 900, 1, 64, 64, 64];
+            let payloads: Vec<Vec<u8>> = sizes
+                .iter()
+                .map(|&size| {
+                    next[4] += 1;
+                    datagram_bytes(4, next[4] - 1, size)
+                })
+                .collect();
+            let outgoing: Vec<Outgoing<'_>> = payloads
+                .iter()
+                .map(|data| Outgoing {
+                    data,
+                    to: Some(to),
+                    from: None,
+                })
+                .collect();
+            let results = mixed.try_send_batch(&outgoing);
+            assert!(results.iter().all(|r| r.is_ok()), "{results:?}");
+            expected
+                .entry(mixed.local_addr().unwrap())
+                .or_default()
+                .extend(payloads);
+        }
+        let total: usize = expected.values().map(Vec::len).sum();
+        let received = receive_all(&receiver, total);
+        assert_eq!(received.len(), total);
+        let mut by_source: std::collections::HashMap<SocketAddr, Vec<Vec<u8>>> = Default::default();
+        for (payload, datagram) in received {
+            assert_eq!(datagram.len as usize, payload.len());
+            by_source.entry(datagram.source).or_default().push(payload);
+        }
+        assert_eq!(by_source, expected);
+        assert!(receiver.stats().coalesced_buffers > 0);
+    }
+
+    #[test]
+    fn coalesced_datagrams_carry_their_destination_and_are_blocked_by_source() {
+        if !gro_here() {
+            return;
+        }
+        let receiver = loopback(Family::V4);
+        receiver.set_receive_destination(true).unwrap();
+        let blocked = crate::BlockList::from_rules(&["Address: IPv4 127.0.0.2"]).unwrap();
+        receiver.set_receive_block_list(Some(blocked));
+        let to: SocketAddr = receiver.local_addr().unwrap();
+        let good = raw_gso_sender(1, 10);
+        let bad = raw_gso_sender(2, 10);
+        for round in 0..4u16 {
+            bad.send_to(&numbered(2, round * 5, &[10; 5]), &to.into())
+                .unwrap();
+            good.send_to(&numbered(1, round * 5, &[10, 10, 10, 10, 4]), &to.into())
+                .unwrap();
+        }
+        let received = receive_all(&receiver, 20);
+        assert_eq!(received.len(), 20);
+        for (number, (payload, datagram)) in received.iter().enumerate() {
+            let size = if number % 5 == 4 { 4 } else { 10 };
+            assert_eq!(*payload, datagram_bytes(1, number as u16, size));
+            assert_eq!(datagram.local, Some(IpAddr::V4(Ipv4Addr::LOCALHOST)));
+        }
+        let stats = receiver.stats();
+        assert_eq!(
+            (stats.received_datagrams, stats.blocked_datagrams),
+            (20, 20)
+        );
+        assert_eq!(stats.coalesced_buffers, 8);
+    }
+
+    /// Linux counts a coalesced buffer it dropped once (`sk_drops`), not per
+    /// datagram: with GRO, `kernel_drops` counts buffers (README, stats()).
+    #[test]
+    fn with_gro_the_kernel_counts_a_dropped_buffer_once() {
+        if !gro_here() {
+            return;
+        }
+        let receiver = loopback(Family::V4);
+        receiver.recv_buffer_size(8192).unwrap();
+        let to: SocketAddr = receiver.local_addr().unwrap();
+        let sender = raw_gso_sender(1, 100);
+        let (buffers, per_buffer) = (200, 10);
+        for _ in 0..buffers {
+            sender.send_to(&[1u8; 1_000], &to.into()).unwrap();
+        }
+        let first = receive_all(&receiver, buffers * per_buffer).len();
+        let probe = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        probe.send_to(b"probe", to).unwrap();
+        receive_all(&receiver, 1);
+        let stats = receiver.stats();
+        assert!(
+            first < buffers * per_buffer && first.is_multiple_of(per_buffer),
+            "{first}"
+        );
+        assert_eq!(
+            first as u64 + stats.kernel_drops * per_buffer as u64,
+            (buffers * per_buffer) as u64
+        );
+    }
+
+    #[test]
+    fn an_adopted_socket_gets_no_gro() {
+        let plain = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let adopted = UdpSocket::from_std(plain).unwrap();
+        let made = loopback(Family::V4);
+        let gro = |socket: &UdpSocket| int_option(&socket.sock(), libc::SOL_UDP, libc::UDP_GRO);
+        assert_eq!(gro(&adopted).unwrap(), 0);
+        assert_eq!(gro(&made).unwrap(), i32::from(capabilities().gro));
     }
 
     #[test]

@@ -93,6 +93,10 @@ pub(crate) struct RecvMeta {
     pub source: SocketAddr,
     /// The local address it was sent to, when asked for (`set_receive_destination`).
     pub local: Option<IpAddr>,
+    /// With receive offload, the kernel's segment size of a coalesced
+    /// buffer: `len` holds datagrams of this size, the last possibly
+    /// shorter. 0: the slot holds one datagram.
+    pub segment_size: u32,
 }
 
 impl Default for RecvMeta {
@@ -101,6 +105,7 @@ impl Default for RecvMeta {
             len: 0,
             source: SocketAddr::from(([0, 0, 0, 0], 0)),
             local: None,
+            segment_size: 0,
         }
     }
 }
@@ -141,6 +146,10 @@ pub struct Capabilities {
     /// datagrams over them (Linux `SO_REUSEPORT`, FreeBSD `SO_REUSEPORT_LB`);
     /// elsewhere such a bind fails with `ENOTSUP`.
     pub reuse_port_balancing: bool,
+    /// Receive offload (Linux `UDP_GRO`): the kernel may hand over several
+    /// datagrams of one sender as one buffer, which the crate splits again
+    /// (off with `FASTDGRAM_NO_GRO` set, or where the kernel refuses it).
+    pub gro: bool,
 }
 
 /// What this build does here (see [`Capabilities`]).
@@ -385,6 +394,12 @@ fn send_plain(socket: &Socket, datagram: &Outgoing<'_>) -> io::Result<usize> {
 /// without it the drop count stays 0).
 pub(crate) fn report_kernel_drops(socket: &Socket) -> io::Result<()> {
     imp::report_kernel_drops(socket)
+}
+
+/// Turns receive offload on for a socket that only this process reads (see
+/// [`Capabilities::gro`]): whether it is on.
+pub(crate) fn enable_gro(socket: &Socket) -> bool {
+    imp::enable_gro(socket)
 }
 
 /// Asks for (or stops asking for) each datagram's local destination address.

@@ -430,24 +430,28 @@ pub(super) struct ControlKind {
     pub offset: usize,
 }
 
-/// The control messages a platform reports a datagram's destination and
-/// the socket's drops in.
+/// The control messages a platform reports a datagram's destination, the
+/// socket's drops and (receive offload) the segment size of a coalesced
+/// buffer in.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct ControlKinds {
     pub v4_destination: ControlKind,
     pub v6_destination: ControlKind,
     pub kernel_drops: Option<ControlKind>,
+    pub segment_size: Option<ControlKind>,
 }
 
 #[derive(Debug, Default, PartialEq, Eq)]
 pub(super) struct Control {
     pub local: Option<IpAddr>,
     pub drops: Option<u32>,
+    /// The size of each datagram but the last in a coalesced buffer.
+    pub segment_size: Option<u32>,
 }
 
 /// Room for the control messages one datagram may carry: its destination
-/// (`in6_pktinfo`, the largest) and the drop count; u64 words, for the
-/// alignment `cmsghdr` needs.
+/// (`in6_pktinfo`, the largest), the drop count and the segment size; u64
+/// words, for the alignment `cmsghdr` needs.
 pub(super) const CONTROL_WORDS: usize = 12;
 pub(super) type ControlBuffer = [u64; CONTROL_WORDS];
 
@@ -499,6 +503,8 @@ fn decode(level: c_int, kind: c_int, payload: &[u8], kinds: &ControlKinds, contr
         control.local = Some(IpAddr::V6(Ipv6Addr::from(octets)));
     } else if let Some(bytes) = kinds.kernel_drops.as_ref().and_then(|place| at(place, 4)) {
         control.drops = Some(u32::from_ne_bytes(bytes.try_into().unwrap_or_default()));
+    } else if let Some(bytes) = kinds.segment_size.as_ref().and_then(|place| at(place, 4)) {
+        control.segment_size = Some(u32::from_ne_bytes(bytes.try_into().unwrap_or_default()));
     }
 }
 
@@ -582,20 +588,16 @@ impl MessageHeaders {
         if len < 0 {
             return Err(io::Error::last_os_error());
         }
-        let datagram = RecvMeta {
-            len: len as u32,
-            source: to_socket_addr(&source)?,
-            local: None,
-        };
+        let source = to_socket_addr(&source)?;
         // SAFETY: the kernel filled msg_control with msg_controllen bytes.
         let control = unsafe { read_control(&header, kinds) };
-        Ok((
-            RecvMeta {
-                local: control.local,
-                ..datagram
-            },
-            control,
-        ))
+        let datagram = RecvMeta {
+            len: len as u32,
+            source,
+            local: control.local,
+            segment_size: control.segment_size.unwrap_or(0),
+        };
+        Ok((datagram, control))
     }
 }
 
@@ -659,10 +661,12 @@ mod tests {
             offset: 0,
         },
         kernel_drops: None,
+        segment_size: None,
     };
 
     /// Linux's: in_pktinfo carries the destination after the interface index
-    /// and the "spec_dst" address (offset 8); SO_RXQ_OVFL a u32.
+    /// and the "spec_dst" address (offset 8); SO_RXQ_OVFL a u32, UDP_GRO
+    /// (SOL_UDP 17, 104) an int.
     const LINUX_LIKE: ControlKinds = ControlKinds {
         v4_destination: ControlKind {
             level: 0,
@@ -677,6 +681,11 @@ mod tests {
         kernel_drops: Some(ControlKind {
             level: 1,
             kind: 40,
+            offset: 0,
+        }),
+        segment_size: Some(ControlKind {
+            level: 17,
+            kind: 104,
             offset: 0,
         }),
     };
@@ -711,7 +720,8 @@ mod tests {
             read(&other, &BSD),
             Control {
                 local: Some(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1))),
-                drops: None
+                drops: None,
+                segment_size: None,
             }
         );
         let short = build(&[(0, 7, &[10, 0])]);
@@ -720,15 +730,20 @@ mod tests {
     }
 
     #[test]
-    fn linux_packet_info_and_drop_counts() {
+    fn linux_packet_info_drop_counts_and_segment_sizes() {
         let mut pktinfo = vec![2, 0, 0, 0, 127, 0, 0, 1];
         pktinfo.extend_from_slice(&[127, 0, 0, 5]);
-        let built = build(&[(1, 40, &7u32.to_ne_bytes()), (0, 8, &pktinfo)]);
+        let built = build(&[
+            (1, 40, &7u32.to_ne_bytes()),
+            (0, 8, &pktinfo),
+            (17, 104, &1_200i32.to_ne_bytes()),
+        ]);
         assert_eq!(
             read(&built, &LINUX_LIKE),
             Control {
                 local: Some(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 5))),
-                drops: Some(7)
+                drops: Some(7),
+                segment_size: Some(1_200),
             }
         );
         // A drop count where the platform has none is not one.
