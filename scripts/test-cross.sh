@@ -46,7 +46,7 @@ done
 # the machine the binary runs on (README, examples, register hooks, the loader's
 # messages, dev tools), which the x86_64 suite covers.
 CROSS_SPEC_FILES=(
-  arguments batch batch-receive bind-callback block-list-check block-list-native cluster
+  arguments batch batch-receive bind-callback gro-receive block-list-check block-list-native cluster
   connect deprecated-members dns-lookup errors ip-options lifecycle lifecycle-process
   lifecycle-shape message-order multicast native-platform native-send-later options
   recv-destination reuse-port send-many send-order send-receive sync-bind
