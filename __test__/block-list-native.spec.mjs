@@ -8,6 +8,7 @@ import dgram from 'node:dgram';
 import { createRequire } from 'node:module';
 import { BlockList } from 'node:net';
 import { Sockets, parity, sleep, waitUntil } from './fixtures/udp.mjs';
+import { timeScaled } from './helpers/emulation.mjs';
 import { nodeAtLeast } from './helpers/parity.mjs';
 
 const fastdgram = createRequire(import.meta.url)('..');
@@ -31,7 +32,7 @@ async function deliveredSources(dgram, list, change, out = {}) {
       receiver.on('message', onMessage);
       for (const sender of senders) sender.send(tag, port, '127.0.0.1');
       // Then one from a source never blocked marks the end of the round.
-      await sleep(30);
+      await sleep(timeScaled(30));
       receiver.off('message', onMessage);
       return [...seen].sort();
     };

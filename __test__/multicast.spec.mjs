@@ -10,10 +10,12 @@ import test from 'ava';
 import {
   NETNS, createNetns, implSpecifier, parity, runFixture, skipWithReason,
 } from './fixtures/udp.mjs';
+import { MULTICAST_INTERFACE_UNTRANSLATED, untranslatedOptions } from './helpers/emulation.mjs';
 
-function nsTest(title, scenario, check) {
-  if (!NETNS.ok) {
-    skipWithReason(title, NETNS.reason);
+// untranslated: the reason it cannot run under qemu-user, if it cannot.
+function nsTest(title, scenario, check, untranslated = null) {
+  if (!NETNS.ok || untranslated) {
+    skipWithReason(title, NETNS.ok ? untranslated : NETNS.reason);
     return;
   }
   test.serial(title, async (t) => {
@@ -36,13 +38,13 @@ nsTest('IPv4 multicast on a veth pair: addMembership per interface, setMulticast
   'multicast4', (t, r) => {
     // node:dgram sanity: the matrix of copies really exercised each option.
     t.deepEqual(r.steps.map(count), [2, 1, 1, 0, 2, 1, 0, 1, 1, 1]);
-  });
+  }, untranslatedOptions('IP_MULTICAST_IF'));
 
 nsTest('source-specific multicast: addSourceSpecificMembership filters by source; dropSourceSpecificMembership stops delivery; their errors',
   'sourceSpecific', (t, r) => {
     t.deepEqual(r.joined.received.map((m) => m.text), ['from 10.77.0.1']);
     t.is(r.left.received.length, 0);
-  });
+  }, untranslatedOptions('IP_MULTICAST_IF', 'MCAST_JOIN_SOURCE_GROUP'));
 
 nsTest('multicast on loopback (MULTICAST flag set inside the namespace): membership on 127.0.0.1, loopback flag irrelevant on lo, dropMembership',
   'loopbackMulticast', (t, r) => {
@@ -59,4 +61,4 @@ nsTest('multicast API errors: unbound socket (EBADF, addMembership binds implici
   'multicastErrors', (t, r) => {
     t.is(r.unbound.setMulticastTTL.error.code, 'EBADF');
     t.is(r.bound.addDuplicate.error.code, 'EADDRINUSE');
-  });
+  }, MULTICAST_INTERFACE_UNTRANSLATED);

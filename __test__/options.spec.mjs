@@ -18,6 +18,7 @@ import {
   safeAddress,
 } from './helpers/parity.mjs';
 import { IS_WINDOWS } from './helpers/platform.mjs';
+import { MULTICAST_INTERFACE_UNTRANSLATED, withoutMulticastInterfaceUnderQemu } from './helpers/emulation.mjs';
 
 const FAMILIES = [
   { type: 'udp4', loopback: '127.0.0.1', any: '0.0.0.0', other: '::1', group: '224.0.0.114', source: '127.0.0.1', ssmGroup: '232.1.1.1' },
@@ -494,8 +495,8 @@ for (const { type, loopback } of FAMILIES) {
 // Option setters and getters in every state
 // ---------------------------------------------------------------------------
 
-function setterCalls(s, { loopback, any }) {
-  return {
+function setterCalls(s, { loopback, any }, state) {
+  const calls = {
     'setBroadcast(true)': () => s.setBroadcast(true),
     'setBroadcast(false)': () => s.setBroadcast(false),
     'setBroadcast()': () => s.setBroadcast(),
@@ -533,6 +534,8 @@ function setterCalls(s, { loopback, any }) {
     'remoteAddress()': () => s.remoteAddress(),
     'disconnect()': () => s.disconnect(),
   };
+  // Before bind there is no descriptor, which qemu-user does not look at for these.
+  return state === 'unbound' || state === 'binding' ? withoutMulticastInterfaceUnderQemu(calls) : calls;
 }
 
 for (const fam of FAMILIES) {
@@ -554,14 +557,14 @@ for (const fam of FAMILIES) {
           await firstOf(s, ['close'], 500);
         }
         const results = {};
-        for (const [name, call] of Object.entries(setterCalls(s, fam))) results[name] = attemptFull(call, s);
+        for (const [name, call] of Object.entries(setterCalls(s, fam, state))) results[name] = attemptFull(call, s);
         if (state === 'binding') await settled;
         await delay(10);
         if (state !== 'closed') s.close();
         await delay(5);
         return { results, log };
       });
-      t.is(Object.keys(expected.results).length, Object.keys(setterCalls({}, fam)).length);
+      t.is(Object.keys(expected.results).length, Object.keys(setterCalls({}, fam, state)).length);
       if (state === 'unbound') t.is(expected.results['getRecvBufferSize()'].error.code, 'ERR_SOCKET_BUFFER_SIZE');
       if (state === 'bound') t.deepEqual(expected.results['setTTL(64)'], { threw: false, value: 64 });
       if (state === 'closed') t.is(expected.results['setTTL(64)'].error.class, 'TypeError');
@@ -618,14 +621,14 @@ for (const fam of FAMILIES) {
   test(`membership calls on an unbound socket: implicit bind, then bind() (${type})`, async (t) => {
     const { expected } = await check(t, async (dgram) => {
       const out = {};
-      const calls = {
+      const calls = withoutMulticastInterfaceUnderQemu({
         addMembership: (s) => s.addMembership(fam.group),
         dropMembership: (s) => s.dropMembership(fam.group),
         addSourceSpecificMembership: (s) => s.addSourceSpecificMembership(fam.source, fam.ssmGroup),
         dropSourceSpecificMembership: (s) => s.dropSourceSpecificMembership(fam.source, fam.ssmGroup),
         "addMembership('bad')": (s) => s.addMembership('bad'),
         'setMulticastInterface(loopback)': (s) => s.setMulticastInterface(loopback),
-      };
+      });
       for (const [name, call] of Object.entries(calls)) {
         const log = [];
         const s = dgram.createSocket(type);
@@ -640,7 +643,7 @@ for (const fam of FAMILIES) {
       await delay(5);
       return out;
     });
-    t.is(Object.keys(expected).length, 6);
+    t.is(Object.keys(expected).length, MULTICAST_INTERFACE_UNTRANSLATED ? 5 : 6);
   });
 
   test(`remoteAddress() and disconnect() when not connected (${type})`, async (t) => {

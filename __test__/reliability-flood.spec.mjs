@@ -5,6 +5,7 @@ import test from 'ava';
 import {
   runFixture, childReport, scaled, countLabel, fmt, mib, MiB,
 } from './fixtures/reliability-common.mjs';
+import { UNDER_QEMU, assertRss } from './helpers/emulation.mjs';
 
 // ---------------------------------------------------------------------------
 // Item 5: slow consumer under a flood.
@@ -38,14 +39,14 @@ test.serial(`item 5: a flood while JavaScript blocks its event loop ${BLOCKS} ti
     + `sent ${fmt(x.sent)}, delivered ${fmt(x.delivered)}, dropped by the kernel ${fmt(x.dropped)} (sent − delivered); `
     + `phases ${JSON.stringify(x.phases)}; tail ${x.tailReceived}/${x.tailSent}`);
   t.true(x.samples >= (BLOCKS * (BLOCK_MS + 800)) / 20, `the RSS sampler took only ${x.samples} samples`);
-  t.true(peakGrowth <= 64 * MiB, `peak RSS grew by ${mib(peakGrowth)} during the flood (bound 64 MiB)`);
+  assertRss(t, peakGrowth <= 64 * MiB, `peak RSS grew by ${mib(peakGrowth)} during the flood (bound 64 MiB)`);
   t.true(x.dropped > 0, 'a flood against a blocked event loop made the kernel drop nothing: the flood is not a flood');
   t.true(x.delivered <= x.sent, `delivered ${x.delivered} datagrams of ${x.sent} sent: some twice`);
   t.is(x.phases.length, BLOCKS);
   for (const [i, p] of x.phases.entries()) {
     t.true(p.deliveredWithin300msAfterBlock > 0, `block ${i + 1}: nothing delivered in the 300 ms after the event loop was free again`);
     t.true(p.deliveredWhileRunning > 0, `phase ${i + 1}: nothing delivered while the event loop was free`);
-    t.true(p.rssGrowthWhileBlocked <= 24 * MiB, `block ${i + 1}: RSS grew by ${mib(p.rssGrowthWhileBlocked)} while JavaScript was blocked (bound 24 MiB)`);
+    assertRss(t, p.rssGrowthWhileBlocked <= 24 * MiB, `block ${i + 1}: RSS grew by ${mib(p.rssGrowthWhileBlocked)} while JavaScript was blocked (bound 24 MiB)`);
   }
   t.is(x.tailReceived, x.tailSent, 'datagrams of the paced tail lost after JavaScript caught up');
 });
@@ -109,7 +110,11 @@ test.serial(`item 7: keeping one message out of every batch for ${countLabel(PIN
     + `retained ${mib(x.retained)} RSS (${(x.retained / x.keptBytes).toFixed(1)}× the bytes kept; ArrayBuffers +${mib(x.retainedArrayBuffers)}); bound ${mib(bound)}`);
   t.is(x.received, PINNING);
   t.true(x.keptMessages > 0 && x.intact, 'kept messages are intact');
-  t.true(x.retained <= bound, `retained ${mib(x.retained)} for ${mib(x.keptBytes)} kept (bound ${mib(bound)})`);
+  // Under qemu the bounds hold the ArrayBuffers retained (where received
+  // datagrams live), which the emulator does not inflate; RSS is logged.
+  const retained = UNDER_QEMU ? x.retainedArrayBuffers : x.retained;
+  const what = UNDER_QEMU ? 'of ArrayBuffers' : 'RSS';
+  t.true(retained <= bound, `retained ${mib(retained)} ${what} for ${mib(x.keptBytes)} kept (bound ${mib(bound)})`);
   const exact = 1.25 * x.received * (x.size + 12) + 1024 * x.keptMessages + 16 * MiB;
-  t.true(x.retained <= exact, `retained ${mib(x.retained)}, more than the batches' exact size allows (${mib(exact)})`);
+  t.true(retained <= exact, `retained ${mib(retained)} ${what}, more than the batches' exact size allows (${mib(exact)})`);
 });

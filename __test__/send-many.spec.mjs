@@ -14,6 +14,7 @@ import { promisify } from 'node:util';
 import {
   IPV6, NETNS, createNetnsWith, implSpecifier, runFixture, skipWithReason, sleep, waitUntil,
 } from './fixtures/udp.mjs';
+import { timeScaled } from './helpers/emulation.mjs';
 
 const require = createRequire(import.meta.url);
 const dgram = require('..');
@@ -308,7 +309,7 @@ test('connected socket: a failing datagram reports node\'s connected send error'
   t.is(err.syscall, 'send');
   t.is(err.message, 'send EMSGSIZE');
   t.is(err.sent, 1);
-  await sleep(100);
+  await sleep(timeScaled(100));
   t.deepEqual(box.map(({ msg }) => msg.toString()), ['a']);
 });
 
@@ -347,7 +348,7 @@ test('a lookup that fails ends the batch there: the datagrams before it go out, 
   t.is(sent, 2);
   t.is(err.code, 'ENOTFOUND');
   t.is(err.sent, 2);
-  await sleep(100);
+  await sleep(timeScaled(100));
   t.deepEqual(box.map(({ msg }) => msg.toString()), ['a', 'b']);
 });
 
@@ -367,7 +368,7 @@ test('sendBlockList: a blocked destination ends the batch with ERR_IP_BLOCKED', 
   t.is(err.code, 'ERR_IP_BLOCKED');
   t.is(err.message, 'IP(127.0.0.2) is blocked by net.BlockList');
   t.is(err.sent, 1);
-  await sleep(100);
+  await sleep(timeScaled(100));
   t.deepEqual(box.map(({ msg }) => msg.toString()), ['a']);
 });
 
