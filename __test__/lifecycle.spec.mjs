@@ -221,6 +221,7 @@ for (const { type, loopback, any } of FAMILIES) {
     'bind({ address: loopback }, loopbackIgnored, cb)': (s, port, cb) => s.bind({ address: loopback }, 'ignored', cb),
   };
   for (const [name, form] of Object.entries(forms)) {
+    const takesPort = /[({ ]port[,)]/.test(name);
     test(`${name} (${type}): return value, events, callback, address`, async (t) => {
       const { expected } = await check(t, async (dgram) => {
         const port = await freePort(type, loopback);
@@ -241,7 +242,9 @@ for (const { type, loopback, any } of FAMILIES) {
           outcome,
           log: maskPorts(log, [port]),
           address,
-          usedPort: outcome === 'listening' ? s.address().port === port : null,
+          // Only forms that pass the port: a bind to 0 may be given the
+          // just-freed port by the kernel's ephemeral allocation.
+          usedPort: takesPort && outcome === 'listening' ? s.address().port === port : null,
           listeningListenersAfter: s.listenerCount('listening'),
           errorListenersAfter: s.listenerCount('error'),
         };
