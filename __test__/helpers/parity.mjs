@@ -98,6 +98,19 @@ export function nodeAtLeast(major, minor = 0) {
   return ma > major || (ma === major && mi >= minor);
 }
 
+// node:dgram validates recvBufferSize/sendBufferSize in createSocket() since
+// nodejs/node#56084 (Node.js 20.20.2 does, 20.11.0 does not: there a bad size
+// fails only at bind); fastdgram follows the running version. Asked of
+// node:dgram itself.
+export const DGRAM_VALIDATES_BUFFER_SIZES = (() => {
+  try {
+    dgram.createSocket({ type: 'udp4', recvBufferSize: -1 }).close();
+    return false;
+  } catch {
+    return true;
+  }
+})();
+
 /**
  * describeError plus what else a caller can see of an error: its enumerable
  * own keys (what console.log shows), the first line of its stack (what an

@@ -9,11 +9,12 @@ use fastdgram_core::{
     display_address, guess_handle_type as guess, raw_socket_from_descriptor, BindFlags, BlockList,
     Errno, Family, HandleType, Queued, RawSocket, Receiver, ReceiverLimits, SendQueue, UdpSocket,
 };
-use napi::bindgen_prelude::{Buffer, BufferSlice, Either, Function, JsValue, Unknown};
+use napi::bindgen_prelude::{Either, Function, JsValue, Unknown};
 use napi::threadsafe_function::ThreadsafeFunctionCallMode;
 use napi::{Env, Result};
 use napi_derive::napi;
 
+use crate::buffer_arg::{BufferArg, BufferSliceArg};
 use crate::events::{build_events_fn, errno_of, EventsFn, NativeEvent};
 use crate::poll::{is_watched_by_loop, PollReceiver};
 
@@ -472,7 +473,7 @@ impl NativeUdp {
     #[napi]
     pub fn send_batch(
         &self,
-        buffers: Vec<BufferSlice<'_>>,
+        #[napi(ts_arg_type = "Array<Buffer>")] buffers: Vec<BufferSliceArg<'_>>,
         ports: &[u32],
         ips: Vec<String>,
         froms: Option<Vec<String>>,
@@ -488,7 +489,9 @@ impl NativeUdp {
         let mut results = Vec::with_capacity(buffers.len());
         let mut destinations = Parsed::new();
         let mut sources = Parsed::new();
-        for (index, ((data, &port), ip)) in buffers.iter().zip(ports).zip(&ips).enumerate() {
+        for (index, ((BufferSliceArg(data), &port), ip)) in
+            buffers.iter().zip(ports).zip(&ips).enumerate()
+        {
             let from_text = froms.get(index).map_or("", String::as_str);
             let to = destinations.get(ip, port, || destination(socket, ip, port));
             let from = sources.get(from_text, 0, || source(socket, from_text));
@@ -521,7 +524,7 @@ impl NativeUdp {
     pub fn send_later(
         &mut self,
         env: Env,
-        data: Buffer,
+        #[napi(ts_arg_type = "Buffer")] data: BufferArg,
         port: u32,
         ip: Option<String>,
         id: u32,
@@ -552,7 +555,7 @@ impl NativeUdp {
         };
         let queued = Queued {
             id,
-            data: data.to_vec(),
+            data: data.0.to_vec(),
             to,
             from,
             group: group.unwrap_or(0),
