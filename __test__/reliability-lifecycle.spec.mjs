@@ -50,7 +50,7 @@ test.serial(`item 3: ${countLabel(CYCLES, 10_000, 'create→bind→send→receiv
   if (!r.result || r.result.watchdog) return;
   const { start, end } = r.result;
   const g = growth(start, end);
-  t.log(`fastdgram: ${r.result.ms} ms; fds ${start.fds} → ${end.fds}; RSS ${mib(start.rss)} → ${mib(end.rss)} (+${mib(g.rss)}); V8 heap used +${mib(g.heap)}, V8 heap committed ${mib(start.heapTotal)} → ${mib(end.heapTotal)}`);
+  t.log(`fastdgram: ${r.result.ms} ms; fds ${start.fds} → ${end.fds}; RSS ${mib(start.rss)} → ${mib(end.rss)} (+${mib(g.rss)}); V8 heap used +${mib(g.heap)}, V8 heap committed ${mib(start.heapTotal)} → ${mib(end.heapTotal)}; datagrams from other ports ignored: ${r.result.strays}`);
   if (node && node.start) t.log(`node:dgram for reference: ${node.ms} ms; fds ${node.start.fds} → ${node.end.fds}; RSS +${mib(node.end.rss - node.start.rss)}; V8 heap committed ${mib(node.start.heapTotal)} → ${mib(node.end.heapTotal)}`);
   t.is(end.fds, start.fds, 'open descriptors after the cycles');
   assertRss(t, g.rss <= 16 * MiB, `RSS grew by ${mib(g.rss)} (bound 16 MiB)`);
