@@ -21,6 +21,12 @@ export const NO_SOCKET_FD_ON_WINDOWS =
 export const WINE_ICMP_ERROR =
   "Wine turns the ICMP port-unreachable into WSAECONNREFUSED for node's overlapped read (Windows gives WSAECONNRESET, which libuv and fastdgram skip) but never reports it to a poll";
 
+// Seen here: node:dgram under Wine, a sender bound to 127.0.0.2 and a
+// receiver on 127.0.0.1: rinfo.address is 127.0.0.1 (Linux: 127.0.0.2).
+// Tests that tell senders apart by their loopback address cannot run there.
+export const WINE_LOOPBACK_SOURCES =
+  'under Wine a socket bound to 127.0.0.2 is received from 127.0.0.1 (node:dgram too), so senders cannot be told apart by loopback address';
+
 // libuv's (negative) number for an error name on this platform, as node
 // reports it: -98 for EADDRINUSE on Linux, -4091 on Windows.
 export function uvErrno(name) {

@@ -713,6 +713,16 @@ pub(super) mod os {
         interface: u32,
         join: bool,
     ) -> io::Result<()> {
+        // libuv's uv__udp_set_source_membership6 refuses a bound IPv4
+        // socket before it asks Winsock (src/win/udp.c).
+        if socket
+            .local_addr()
+            .ok()
+            .and_then(|a| a.as_socket())
+            .is_some_and(|a| a.is_ipv4())
+        {
+            return Err(Errno::EINVAL.error());
+        }
         // SAFETY: GROUP_SOURCE_REQ is plain data.
         let mut request: GROUP_SOURCE_REQ = unsafe { std::mem::zeroed() };
         request.gsr_interface = interface;
