@@ -80,6 +80,10 @@ impl UdpSocket {
         }
         let addr = parse_socket_addr(ip, port, self.family)?;
         let socket = self.sock();
+        // Only a bound socket has a local address on Windows.
+        if sys::libuv_rules().rebind_is_noop && socket.local_addr().is_ok() {
+            return Ok(());
+        }
         if flags.reuse_addr {
             socket.set_reuse_address(true)?;
         }

@@ -182,6 +182,10 @@ pub struct LibuvRules {
     /// libuv refuses a bind with `UV_UDP_REUSEPORT` with `ENOTSUP` before
     /// it creates the socket (Windows: src/win/udp.c), which stays unmade.
     pub reuse_port_refused: bool,
+    /// A bind of a socket already bound succeeds and changes nothing
+    /// (Windows: `uv__udp_maybe_bind` returns 0 for a bound handle); on
+    /// Unix it reaches bind(2), which fails with `EINVAL`.
+    pub rebind_is_noop: bool,
 }
 
 /// libuv's platform-dependent checks here (see [`LibuvRules`]).

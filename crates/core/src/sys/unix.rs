@@ -97,6 +97,7 @@ pub(super) const LIBUV_RULES: LibuvRules = LibuvRules {
     buffer_size_without_socket: -libc::EBADF,
     lowest_multicast_ttl: 0,
     reuse_port_refused: false,
+    rebind_is_noop: false,
 };
 
 pub(super) fn guess_descriptor_type(descriptor: i32) -> HandleType {

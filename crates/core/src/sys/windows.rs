@@ -608,6 +608,7 @@ pub(super) mod os {
         buffer_size_without_socket: -4050, // ENOTSOCK: getsockopt on INVALID_SOCKET
         lowest_multicast_ttl: -1,
         reuse_port_refused: true,
+        rebind_is_noop: true,
     };
 
     /// libuv's `uv_udp_set_ttl` sets `IPV6_HOPLIMIT` (21) on an IPv6 socket
