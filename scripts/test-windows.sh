@@ -37,6 +37,7 @@ linux_only=(
   reliability-many      # /proc/self/fd counts and ulimit -n
   reliability-close     # /proc/self/fd counts
   reliability-errors    # its fixture expects Linux errno numbers; two real differences open (§5)
+  dev-tools             # the project's build tools (Linux binaries such as @napi-rs/lzma), not dgram
 )
 # The subset .ci/run runs: parity files that pass under Wine in about 2 minutes.
 ci_files=(connect errors lifecycle message-order recv-destination send-order replies options)
