@@ -271,6 +271,9 @@ export class UdpHandle {
   }
 
   recvStart(): number {
+    // Already reading (a second bind that libuv on Windows lets succeed):
+    // libuv's uv_udp_recv_start answers EALREADY, which node ignores.
+    if (this.receiving && this.native) return 0;
     this.receiving = true;
     return this.native ? this.startNative() : 0;
   }
