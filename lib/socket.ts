@@ -1042,6 +1042,9 @@ function afterSendDuringSend(this: SendWithCallback, errno: number, sent: number
   else process.nextTick(this.callback, null, sent);
 }
 
+/** Every send without a callback: nothing is read from it but the absence of completions. */
+const NO_CALLBACK: SendRequest = Object.freeze({});
+
 /** send()'s arguments, read (send's first step) and validated. */
 interface OutgoingSend {
   list: Uint8Array[];
@@ -1100,7 +1103,7 @@ function doSend(socket: Socket, outgoing: OutgoingSend, ex: Error | null, ip: st
   const destination = port ? ip : undefined;
   const request: SendWithCallback | SendRequest = callback
     ? { callback, handle, address, port, destination, oncomplete: afterSend, onsent: afterSendNow }
-    : {};
+    : NO_CALLBACK;
   const result = handle.send(request, list, port || undefined, destination, outgoing.duringSend);
   if (result !== undefined && callback) reportSendResult(request as SendWithCallback, afterSendDuringSend, result);
 }
