@@ -69,6 +69,18 @@ for (const family of ['udp4', 'udp6']) {
     t.deepEqual(expected.wire.slice(0, 3), ['r0', 'r1', 'r2']);
   });
 
+  test.serial(`one Buffer reused for every reply: each reply carries what it held when sent, as node reads it (${family})`, async (t) => {
+    const { expected } = await parity(t, (dgram) => {
+      const reply = Buffer.alloc(3);
+      return burst(dgram, family, (rx, msg, rinfo) => {
+        reply.write(`r${String(msg).padStart(2, '0')}`);
+        rx.send(reply, rinfo.port, rinfo.address);
+      });
+    });
+    t.is(expected.wire.length, COUNT);
+    t.deepEqual(expected.wire.slice(0, 3), ['r00', 'r01', 'r02']);
+  });
+
   test.serial(`replies with and without a callback keep node's order: callbacks before the next message (${family})`, async (t) => {
     const { expected } = await parity(t, (dgram) =>
       burst(dgram, family, (rx, msg, rinfo, log) => {

@@ -152,6 +152,8 @@ export class UdpHandle {
   private outbox: Outbox | undefined;
   /** A flushOutbox is scheduled for the outbox. */
   private flushScheduled = false;
+  /** Unconnected sends whose lookup has not answered yet (socket.ts counts them). */
+  sendsLookingUp = 0;
   /** Callback-less sends wait for the end of the batch being delivered (lib/reply-batch.ts). */
   private holdingReplies = false;
   /** Outcomes waiting to be reported in order (see completeSoon). */
@@ -373,7 +375,10 @@ export class UdpHandle {
       return undefined;
     }
     // Connected, or looked up at once: node reads the bytes during send() itself, so send now.
-    const now = destination === undefined || (duringSend && !this.outbox?.count);
+    // So does a send without a callback that no other send follows (a lone reply):
+    // node's doSend sends it right there, and only a burst gains from waiting.
+    const lone = this.sendsLookingUp <= 0 && mayWait(request);
+    const now = destination === undefined || ((duringSend || lone) && !this.outbox?.count);
     if (now || SEND_AT_ONCE) {
       // Held replies were sent before this one.
       if (this.outbox?.count) this.sendOutboxBeforeChange();

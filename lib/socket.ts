@@ -1072,8 +1072,18 @@ function sendWhenBound(socket: Socket, outgoing: OutgoingSend): void {
   }
   outgoing.duringSend = true;
   if (outgoing.connected) doSend(socket, outgoing, null, undefined);
-  else handleOf(socket).lookup(address as string, (ex, ip) => doSend(socket, outgoing, ex, ip));
+  else lookUpAndSend(socket, outgoing);
   outgoing.duringSend = false;
+}
+
+/** An unconnected send's lookup; the handle counts those in flight (a send that none follows may go out at once). */
+function lookUpAndSend(socket: Socket, outgoing: OutgoingSend): void {
+  const handle = handleOf(socket);
+  handle.sendsLookingUp++;
+  handle.lookup(outgoing.address as string, (ex, ip) => {
+    handle.sendsLookingUp--;
+    doSend(socket, outgoing, ex, ip);
+  });
 }
 
 /** send()'s last step, once the destination is known: node's doSend. */
