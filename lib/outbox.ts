@@ -15,8 +15,12 @@ const FIRST_BYTES = 2048;
 const FIRST_COUNT = 16;
 /** A fuller outbox is sent before it takes more (one datagram larger than this goes alone). */
 const MAX_BYTES = 1 << 20;
-/** Memory above this is let go once the outbox is sent. */
-const KEPT_BYTES = 64 * 1024;
+/**
+ * Memory above this is let go once the outbox is sent: enough to keep a
+ * burst of 64 datagrams of 1,400 B or a batch's replies of that size without
+ * growing the buffer again for each.
+ */
+const KEPT_BYTES = 256 * 1024;
 /** Past this many distinct destinations they are found through a Map. */
 const SCANNED_ADDRESSES = 8;
 
