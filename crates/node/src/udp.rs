@@ -789,3 +789,40 @@ impl NativeUdp {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(addresses: &[&str]) -> Vec<String> {
+        addresses.iter().map(|a| a.to_string()).collect()
+    }
+
+    #[test]
+    fn packed_datagrams_split_the_bytes_by_their_lengths() {
+        let addresses = texts(&["127.0.0.1", ""]);
+        let meta = [2, 7, 0, 0, 8, 1, 3, 9, 0];
+        let datagrams: Vec<_> = packed_datagrams(b"abcde", &meta, &addresses).collect();
+        assert_eq!(datagrams.len(), 3);
+        assert_eq!(datagrams[0], (Ok(&b"ab"[..]), 7, "127.0.0.1", ""));
+        assert_eq!(datagrams[1], (Ok(&b""[..]), 8, "", ""));
+        assert_eq!(datagrams[2], (Ok(&b"cde"[..]), 9, "127.0.0.1", ""));
+    }
+
+    #[test]
+    fn a_length_past_the_bytes_or_an_unknown_address_fails_only_its_datagram() {
+        let addresses = texts(&["::1"]);
+        let meta = [1, 1, 5, 9, 2, 0, u32::MAX, 3, 0];
+        let datagrams: Vec<_> = packed_datagrams(b"xyz", &meta, &addresses).collect();
+        assert_eq!(datagrams[0].0, Err(EINVAL));
+        assert_eq!(datagrams[1].0, Err(EINVAL));
+        assert_eq!(datagrams[2].0, Err(EINVAL));
+    }
+
+    #[test]
+    fn an_incomplete_last_entry_is_no_datagram() {
+        let addresses = texts(&["127.0.0.1"]);
+        let datagrams: Vec<_> = packed_datagrams(b"ab", &[1, 2, 0, 1], &addresses).collect();
+        assert_eq!(datagrams, vec![(Ok(&b"a"[..]), 2, "127.0.0.1", "")]);
+    }
+}
