@@ -73,6 +73,15 @@ export declare class NativeUdp {
    */
   sendBatch(buffers: Array<Buffer>, ports: Uint32Array, ips: Array<string>, froms?: Array<string> | undefined | null, untilFailure?: boolean | undefined | null): Array<number>
   /**
+   * Sends datagrams the wrapper packed into one buffer (lib/outbox.ts):
+   * `bytes` holds their payloads back to back, `meta` three words per
+   * datagram — length, port, index into `addresses` (an empty address:
+   * the connected peer). As `sendBatch`, it stops before the first that
+   * would block; each result (bytes, or a negative errno) goes into
+   * `results`, and the return value says how many there are.
+   */
+  sendPacked(bytes: Uint8Array, meta: Uint32Array, addresses: Array<string>, results: Int32Array): number
+  /**
    * Sends a copy of `data` once the socket can take it (from the local
    * address `from` if given and not empty), behind every datagram already
    * waiting; the result arrives as a send-done event carrying `id` at

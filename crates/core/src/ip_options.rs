@@ -76,15 +76,7 @@ pub fn path_mtu_to(family: Family, local: Option<SocketAddr>, to: SocketAddr) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::socket::BindFlags;
-
-    fn loopback(family: Family) -> UdpSocket {
-        let ip = match family {
-            Family::V4 => "127.0.0.1",
-            Family::V6 => "::1",
-        };
-        UdpSocket::bound(family, ip, 0, BindFlags::default()).unwrap()
-    }
+    use crate::test_support::loopback;
 
     #[test]
     fn tos_round_trips_and_its_range_is_checked() {

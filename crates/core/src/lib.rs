@@ -29,6 +29,8 @@ mod send_queue;
 mod socket;
 mod stats;
 mod sys;
+#[cfg(test)]
+mod test_support;
 
 pub use address::{display_address, parse_ip, parse_socket_addr, Family};
 pub use batch::{Batch, BatchView, Datagram, Received, BATCH_CAPACITY};

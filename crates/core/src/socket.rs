@@ -505,16 +505,8 @@ fn interface_index_v6(interface: Option<&str>) -> io::Result<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::{loopback, receive_all};
     use crate::BlockList;
-
-    fn loopback(family: Family) -> UdpSocket {
-        let ip = if family == Family::V4 {
-            "127.0.0.1"
-        } else {
-            "::1"
-        };
-        UdpSocket::bound(family, ip, 0, BindFlags::default()).unwrap()
-    }
 
     #[test]
     fn binds_and_reports_its_address() {
@@ -671,24 +663,6 @@ mod tests {
         );
     }
 
-    /// Receives until `count` datagrams arrived (bounded: 200 tries).
-    fn receive_all(socket: &UdpSocket, count: usize) -> Vec<crate::Datagram> {
-        let mut received = Vec::new();
-        for _ in 0..200 {
-            match socket.try_receive_batch() {
-                Ok(batch) => received.extend(batch.datagrams),
-                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
-                    std::thread::sleep(std::time::Duration::from_millis(2))
-                }
-                Err(err) => panic!("{err}"),
-            }
-            if received.len() >= count {
-                break;
-            }
-        }
-        received
-    }
-
     #[test]
     fn received_datagrams_carry_their_destination_when_asked() {
         let socket = loopback(Family::V4);
@@ -700,10 +674,10 @@ mod tests {
         let port = socket.local_addr().unwrap().port();
         let sender = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
         sender.send_to(b"before", ("127.0.0.1", port)).unwrap();
-        assert_eq!(receive_all(&socket, 1)[0].local, None);
+        assert_eq!(receive_all(&socket, 1)[0].1.local, None);
         socket.set_receive_destination(true).unwrap();
         sender.send_to(b"after", ("127.0.0.1", port)).unwrap();
-        let local = receive_all(&socket, 1)[0].local;
+        let local = receive_all(&socket, 1)[0].1.local;
         assert_eq!(local, Some(IpAddr::V4(Ipv4Addr::LOCALHOST)));
     }
 
@@ -723,7 +697,7 @@ mod tests {
         assert_eq!(received.len(), 10);
         assert!(received
             .iter()
-            .all(|d| d.source.ip() == good.local_addr().unwrap().ip()));
+            .all(|(_, d)| d.source.ip() == good.local_addr().unwrap().ip()));
         let stats = socket.stats();
         assert_eq!(
             (stats.received_datagrams, stats.blocked_datagrams),

@@ -12,7 +12,7 @@ use std::io;
 use socket2::Socket;
 
 use super::unix::{self, ControlKind, ControlKinds};
-use super::{Capabilities, Errno, Outgoing, Received, RecvMeta, BATCH_CAPACITY};
+use super::{Capabilities, Errno, Received, RecvMeta, BATCH_CAPACITY};
 use crate::address::Family;
 
 pub(crate) use super::unix::MessageHeaders as ReceiveHeaders;
@@ -56,16 +56,7 @@ pub(super) fn receive(
     headers.receive(socket, slots, meta, &CONTROL)
 }
 
-pub(super) fn send_batch(socket: &Socket, datagrams: &[Outgoing<'_>]) -> io::Result<Vec<usize>> {
-    Ok(vec![send_one(socket, &datagrams[0])?])
-}
-
-pub(super) fn send_one(socket: &Socket, datagram: &Outgoing<'_>) -> io::Result<usize> {
-    match datagram.from {
-        None => super::send_plain(socket, datagram),
-        Some(_) => Err(Errno::EOPNOTSUPP.error()),
-    }
-}
+pub(super) use super::{send_first_only as send_batch, send_one_without_source as send_one};
 
 pub(super) fn report_kernel_drops(_socket: &Socket) -> io::Result<()> {
     Err(Errno::ENOTSUP.error())

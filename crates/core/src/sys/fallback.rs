@@ -10,7 +10,7 @@ use std::mem::MaybeUninit;
 
 use socket2::Socket;
 
-use super::{Capabilities, Errno, Outgoing, Received, RecvMeta, BATCH_CAPACITY, SLOT_SIZE};
+use super::{Capabilities, Errno, Received, RecvMeta, BATCH_CAPACITY, SLOT_SIZE};
 use crate::address::Family;
 
 pub(super) const NAME: &str = "fallback";
@@ -64,16 +64,7 @@ pub(super) fn receive(
 
 // Sending: one datagram per call.
 
-pub(super) fn send_batch(socket: &Socket, datagrams: &[Outgoing<'_>]) -> io::Result<Vec<usize>> {
-    Ok(vec![send_one(socket, &datagrams[0])?])
-}
-
-pub(super) fn send_one(socket: &Socket, datagram: &Outgoing<'_>) -> io::Result<usize> {
-    match datagram.from {
-        None => super::send_plain(socket, datagram),
-        Some(_) => Err(Errno::EOPNOTSUPP.error()),
-    }
-}
+pub(super) use super::{send_first_only as send_batch, send_one_without_source as send_one};
 
 // Options: none of those that need raw calls.
 

@@ -781,17 +781,10 @@ mod batched {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{BindFlags, UdpSocket};
+    use crate::test_support::{loopback, receive_all};
+    use crate::UdpSocket;
     use socket2::{Domain, Protocol, SockAddr, Type};
     use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-
-    fn loopback(family: Family) -> UdpSocket {
-        let ip = match family {
-            Family::V4 => "127.0.0.1",
-            Family::V6 => "::1",
-        };
-        UdpSocket::bound(family, ip, 0, BindFlags::default()).unwrap()
-    }
 
     /// `send_one` is what a send waiting for writability ends in.
     #[test]
@@ -1001,27 +994,6 @@ mod tests {
                 None => tag ^ (number as u8) ^ (at as u8),
             })
             .collect()
-    }
-
-    /// Receives until `count` datagrams came (bounded: 500 tries, 2 ms apart).
-    fn receive_all(socket: &UdpSocket, count: usize) -> Vec<(Vec<u8>, crate::Datagram)> {
-        let mut received = Vec::new();
-        for _ in 0..500 {
-            match socket.try_receive_batch() {
-                Ok(batch) => {
-                    let payloads: Vec<Vec<u8>> = batch.payloads().map(<[u8]>::to_vec).collect();
-                    received.extend(payloads.into_iter().zip(batch.datagrams));
-                }
-                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
-                    std::thread::sleep(std::time::Duration::from_millis(2))
-                }
-                Err(err) => panic!("{err}"),
-            }
-            if received.len() >= count {
-                break;
-            }
-        }
-        received
     }
 
     /// Whether GRO is on here; the tests that need it say so when not.

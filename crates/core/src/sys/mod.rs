@@ -34,48 +34,21 @@ use unix as os;
 mod windows;
 #[cfg(windows)]
 use windows::os;
-#[cfg(any(not(unix), fastdgram_sys = "fallback"))]
+#[cfg(any(not(unix), fastdgram_imp = "fallback"))]
 mod readiness;
 
-#[cfg(all(
-    any(target_os = "linux", target_os = "android"),
-    not(fastdgram_sys = "fallback")
-))]
+// Which one: build.rs.
+#[cfg(fastdgram_imp = "linux")]
 #[path = "linux.rs"]
 mod imp;
-
-#[cfg(all(
-    any(target_os = "macos", target_os = "freebsd"),
-    not(fastdgram_sys = "fallback")
-))]
+#[cfg(fastdgram_imp = "bsd")]
 #[path = "bsd.rs"]
 mod imp;
-
-#[cfg(all(windows, not(fastdgram_sys = "fallback")))]
+#[cfg(fastdgram_imp = "windows")]
 use windows as imp;
-
-#[cfg(any(
-    fastdgram_sys = "fallback",
-    not(any(
-        target_os = "linux",
-        target_os = "android",
-        target_os = "macos",
-        target_os = "freebsd",
-        windows
-    ))
-))]
-mod fallback;
-#[cfg(any(
-    fastdgram_sys = "fallback",
-    not(any(
-        target_os = "linux",
-        target_os = "android",
-        target_os = "macos",
-        target_os = "freebsd",
-        windows
-    ))
-))]
-use fallback as imp;
+#[cfg(fastdgram_imp = "fallback")]
+#[path = "fallback.rs"]
+mod imp;
 
 /// Datagrams one receive call takes at most; more wait for the next call.
 pub const BATCH_CAPACITY: usize = 64;
@@ -395,10 +368,7 @@ pub(crate) fn send_one(socket: &Socket, datagram: &Outgoing<'_>) -> io::Result<u
 /// A datagram without a chosen source address, sent the way every platform
 /// can (for the implementations that have nothing better).
 #[cfg_attr(
-    all(
-        any(target_os = "linux", target_os = "android"),
-        not(any(fastdgram_sys = "message", fastdgram_sys = "fallback"))
-    ),
+    all(fastdgram_imp = "linux", not(fastdgram_sys = "message")),
     allow(dead_code)
 )]
 fn send_plain(socket: &Socket, datagram: &Outgoing<'_>) -> io::Result<usize> {
@@ -407,6 +377,21 @@ fn send_plain(socket: &Socket, datagram: &Outgoing<'_>) -> io::Result<usize> {
         None => socket.send(datagram.data),
     };
     sent.map_err(no_buffer_space_is_would_block)
+}
+
+/// `send_one` of the implementations that cannot choose a source address.
+#[cfg(any(fastdgram_imp = "bsd", fastdgram_imp = "fallback"))]
+fn send_one_without_source(socket: &Socket, datagram: &Outgoing<'_>) -> io::Result<usize> {
+    match datagram.from {
+        None => send_plain(socket, datagram),
+        Some(_) => Err(Errno::EOPNOTSUPP.error()),
+    }
+}
+
+/// `send_batch` of the implementations that send one datagram per call.
+#[cfg(any(fastdgram_imp = "bsd", fastdgram_imp = "fallback"))]
+fn send_first_only(socket: &Socket, datagrams: &[Outgoing<'_>]) -> io::Result<Vec<usize>> {
+    Ok(vec![send_one_without_source(socket, &datagrams[0])?])
 }
 
 // Socket options that need the OS's own calls.

@@ -4,7 +4,7 @@
 //! message-at-a-time receive loop that platforms without `recvmmsg` use.
 
 // A `fastdgram_sys="fallback"` build uses the basics only.
-#![cfg_attr(fastdgram_sys = "fallback", allow(dead_code))]
+#![cfg_attr(fastdgram_imp = "fallback", allow(dead_code))]
 
 use std::ffi::{c_int, c_void, CStr, CString};
 use std::io;
