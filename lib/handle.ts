@@ -291,7 +291,7 @@ export class UdpHandle {
    * 'message' handler schedules runs before the next datagram, as in node.
    * A batch's buffer, count and addresses come with its first datagram.
    */
-  private onDatagram(index: number, errno: number, data?: ArrayBuffer | Buffer, count?: number, addresses?: string): void {
+  private onDatagram(index: number, errno: number, data?: Buffer, count?: number, addresses?: string): void {
     if (index === BATCH_END) {
       this.sendHeldReplies();
       return;
@@ -306,7 +306,7 @@ export class UdpHandle {
   }
 
   /** A new batch; `perBatch`: its datagrams are emitted in one go. */
-  private startBatch(data: ArrayBuffer | Buffer, count: number, addresses: string | undefined, perBatch: boolean): CurrentBatch {
+  private startBatch(data: Buffer, count: number, addresses: string | undefined, perBatch: boolean): CurrentBatch {
     const batch = (this.batch ??= new CurrentBatch());
     const delivery = this.delivery ? this.delivery(this.owner) : DELIVER_MESSAGES;
     this.holdingReplies = holdsReplies(count, perBatch);
@@ -930,11 +930,10 @@ class CurrentBatch {
   private collected: ReceivedMessage[] | undefined;
 
   /**
-   * `data` is an ArrayBuffer (JavaScript-thread receive) or a Buffer (I/O
-   * thread); `addresses` is undefined when they are the previous batch's.
+   * `view` is the batch's Buffer (from the JavaScript thread's receive or the
+   * I/O thread); `addresses` is undefined when they are the previous batch's.
    */
-  start(data: ArrayBuffer | Buffer, count: number, addresses: string | undefined, delivery: number, perBatch: boolean): void {
-    const view = data instanceof ArrayBuffer ? new Uint8Array(data) : data;
+  start(view: Buffer, count: number, addresses: string | undefined, delivery: number, perBatch: boolean): void {
     const metaBytes = count * META_WORDS * 4;
     this.bytes = view.buffer as ArrayBuffer;
     this.base = view.byteOffset;

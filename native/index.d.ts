@@ -42,7 +42,7 @@ export declare class NativeUdp {
    * results — and for whole batches when libuv cannot be reached and the
    * I/O thread receives instead.
    */
-  startReceiving(onDatagram: (index: number, errno: number, data?: ArrayBuffer, count?: number, addresses?: string) => void, onEvent: (kind: number, a: number, b: number, data?: Buffer, addresses?: string) => void): number
+  startReceiving(onDatagram: (index: number, errno: number, data?: Buffer, count?: number, addresses?: string) => void, onEvent: (kind: number, a: number, b: number, data?: Buffer, addresses?: string) => void): number
   /** Keeps the process alive while the socket is open (the default). */
   ref(): void
   unref(): void

@@ -366,7 +366,7 @@ impl NativeUdp {
         &mut self,
         env: Env,
         #[napi(
-            ts_arg_type = "(index: number, errno: number, data?: ArrayBuffer, count?: number, addresses?: string) => void"
+            ts_arg_type = "(index: number, errno: number, data?: Buffer, count?: number, addresses?: string) => void"
         )]
         on_datagram: Function<'_, Unknown<'_>, ()>,
         #[napi(
