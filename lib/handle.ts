@@ -9,8 +9,10 @@ import {
   KIND_SEND_DONE,
   META_IPV6_FLAG,
   META_WORDS,
+  FLAG_REUSE_PORT,
   UV_UDP_IPV6ONLY,
   UV,
+  libuvRules,
 } from './native';
 import type { NativeEventArgument, NativeEventCallback, SendResult } from './native';
 import { isIP } from 'node:net';
@@ -27,6 +29,7 @@ const UV_EMSGSIZE = UV.EMSGSIZE;
 const UV_ECANCELED = UV.ECANCELED;
 const UV_EISCONN = UV.EISCONN;
 const UV_EDESTADDRREQ = UV.EDESTADDRREQ;
+const UV_ENOTSUP = UV.ENOTSUP;
 /** `FASTDGRAM_NO_SEND_BATCH=1` sends each datagram by itself (for measuring what batching contributes). */
 const SEND_AT_ONCE = process.env.FASTDGRAM_NO_SEND_BATCH !== undefined;
 /** The most buffers one datagram may be gathered from (libuv's IOV_MAX). */
@@ -175,6 +178,7 @@ export class UdpHandle {
       // libuv checks the address before it creates the socket; a bind that
       // fails after that leaves the socket open, unbound, for another try.
       if (ipFamily(address) !== this.family) return UV_EINVAL;
+      if (flags & FLAG_REUSE_PORT && libuvRules.reusePortRefused) return UV_ENOTSUP;
       if (flags & UV_UDP_IPV6ONLY && this.family !== 6) return UV_EINVAL;
       const err = this.adopt(NativeUdp.create(this.family));
       if (err) return err;
@@ -262,6 +266,9 @@ export class UdpHandle {
   }
 
   recvStart(): number {
+    // Already reading (a second bind that libuv on Windows lets succeed):
+    // libuv's uv_udp_recv_start answers EALREADY, which node ignores.
+    if (this.receiving && this.native) return 0;
     this.receiving = true;
     return this.native ? this.startNative() : 0;
   }
@@ -604,7 +611,7 @@ export class UdpHandle {
   setMulticastTTL(ttl: number): number {
     this.sendOutboxBeforeChange();
     const value = ttl | 0;
-    if (value < 0 || value > 255) return UV_EINVAL;
+    if (value < libuvRules.lowestMulticastTtl || value > 255) return UV_EINVAL;
     return this.native ? this.native.setMulticastTtl(value) : UV_EBADF;
   }
 
@@ -680,7 +687,7 @@ export class UdpHandle {
   bufferSize(size: number, receive: boolean): number {
     this.sendOutboxBeforeChange();
     if (size > INT32_MAX) return UV_EINVAL;
-    return this.native ? this.native.bufferSize(size, receive) : UV_EBADF;
+    return this.native ? this.native.bufferSize(size, receive) : libuvRules.bufferSizeWithoutSocket;
   }
 
   ref(): void {

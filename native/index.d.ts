@@ -166,6 +166,25 @@ export interface NativeCapabilities {
   gro: boolean
 }
 
+/** libuv's platform-dependent checks on this platform. */
+export declare function nativeLibuvRules(): NativeLibuvRules
+
+/**
+ * Where libuv's own checks differ by platform (the wrapper makes them
+ * before the socket exists).
+ */
+export interface NativeLibuvRules {
+  /**
+   * libuv's number for a buffer-size call before the socket exists:
+   * EBADF on Unix, ENOTSOCK on Windows.
+   */
+  bufferSizeWithoutSocket: number
+  /** The lowest value `setMulticastTTL` accepts: 0, or −1 on Windows. */
+  lowestMulticastTtl: number
+  /** A bind with `reusePort` fails with ENOTSUP before the socket is made (Windows). */
+  reusePortRefused: boolean
+}
+
 /** `socket.stats()`: counts as JavaScript numbers (exact below 2^53). */
 export interface SocketStats {
   receivedDatagrams: number

@@ -6,8 +6,9 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use fastdgram_core::{
-    display_address, guess_handle_type as guess, raw_socket_from_descriptor, BindFlags, BlockList,
-    Errno, Family, HandleType, Queued, RawSocket, Receiver, ReceiverLimits, SendQueue, UdpSocket,
+    display_address, guess_descriptor_type, guess_handle_type as guess, raw_socket_from_descriptor,
+    BindFlags, BlockList, Errno, Family, HandleType, Queued, RawSocket, Receiver, ReceiverLimits,
+    SendQueue, UdpSocket,
 };
 use napi::bindgen_prelude::{
     Buffer, BufferSlice, Either, Function, Int32ArraySlice, JsValue, Unknown,
@@ -272,9 +273,7 @@ fn set_referenced(env: &Env, events: &EventsFn, referenced: bool) -> Result<()> 
 /// `'TCP'`, `'UDP'`, `'PIPE'`, `'FILE'`, `'TTY'` or `'UNKNOWN'`.
 #[napi]
 pub fn guess_handle_type(fd: i32) -> &'static str {
-    raw_socket_from_descriptor(fd)
-        .map_or(HandleType::Unknown, guess)
-        .name()
+    guess_descriptor_type(fd).name()
 }
 
 /// The socket a descriptor from JavaScript names, if it is a UDP socket.
