@@ -36,6 +36,12 @@ test.serial(IS_WINDOWS
   t.is(r.clusterListening.length, 2);
 });
 
+// The next three need a socket bound through the primary, which Windows
+// cannot hand over (the two tests above show node's ENOTSUP there).
+const throughPrimary = IS_WINDOWS
+  ? (title) => test.skip(`${title} [skipped: Windows cannot hand a UDP socket from the primary to a worker (write ENOTSUP, tested above)]`, () => {})
+  : test.serial;
+
 test.serial('cluster, exclusive: true: the second worker gets EADDRINUSE as an error event; the primary sees no cluster listening event', async (t) => {
   const r = await runCluster(t, 'exclusive');
   t.is(r.workers.B.find((e) => e.type === 'error').error.code, 'EADDRINUSE');
@@ -55,20 +61,20 @@ test.serial(IS_WINDOWS
   t.deepEqual(r.port0, { bothBound: true, samePort: true });
 });
 
-test.serial('cluster: a worker that calls cluster.worker.disconnect() with a socket bound through the primary: the socket closes (\'close\' emitted) and the worker exits by itself, code 0', async (t) => {
+throughPrimary('cluster: a worker that calls cluster.worker.disconnect() with a socket bound through the primary: the socket closes (\'close\' emitted) and the worker exits by itself, code 0', async (t) => {
   const r = await runCluster(t, 'disconnect-worker');
   t.is(r.killed, undefined);
   t.deepEqual(r.exit, { code: 0, signal: null, exitedAfterDisconnect: true });
   t.true(r.workers.A.some((e) => e.type === 'close'));
 });
 
-test.serial('cluster: the primary disconnects a worker whose socket is bound through it: the socket closes and the worker exits by itself, code 0', async (t) => {
+throughPrimary('cluster: the primary disconnects a worker whose socket is bound through it: the socket closes and the worker exits by itself, code 0', async (t) => {
   const r = await runCluster(t, 'disconnect-primary');
   t.is(r.killed, undefined);
   t.deepEqual(r.exit, { code: 0, signal: null, exitedAfterDisconnect: true });
 });
 
-test.serial('cluster: a socket bound through the primary, unref()ed: process.getActiveResourcesInfo() lists no UDPWrap (one while ref()ed), and the worker exits after process.disconnect()', async (t) => {
+throughPrimary('cluster: a socket bound through the primary, unref()ed: process.getActiveResourcesInfo() lists no UDPWrap (one while ref()ed), and the worker exits after process.disconnect()', async (t) => {
   const r = await runCluster(t, 'unref');
   t.deepEqual(r.workers.A.find((e) => e.type === 'resources').seen, { unrefBeforeBind: 0, afterRef: 1, afterUnref: 0 });
   t.is(r.exit.code, 0);

@@ -14,17 +14,18 @@ import { createRequire } from 'node:module';
 import net from 'node:net';
 import os from 'node:os';
 import stream from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import util from 'node:util';
 import v8 from 'node:v8';
 import { DGRAM_VALIDATES_BUFFER_SIZES } from './helpers/parity.mjs';
-import { uvErrno } from './helpers/platform.mjs';
+import { IS_WINDOWS, uvErrno } from './helpers/platform.mjs';
 
 const require = createRequire(import.meta.url);
 const errors = require('../dist/errors.js');
 const validate = require('../dist/validate.js');
 
 const nodeMajor = Number(process.versions.node.split('.')[0]);
-const thisFile = new URL(import.meta.url).pathname;
+const thisFile = fileURLToPath(import.meta.url);
 
 const NO_BUFFER_SIZE_VALIDATION = `(skipped under node ${process.versions.node}: its createSocket() does not validate recvBufferSize, nodejs/node#56084 came later)`;
 
@@ -667,7 +668,10 @@ for (const [method, syscall] of [
 ]) {
   test(`ERR_SOCKET_BUFFER_SIZE as node throws it from an unbound socket's ${method}()`, (t) => {
     const nodeError = withSocket((socket) => thrownBy(() => socket[method]()));
-    const context = { errno: -9, code: 'EBADF', message: 'bad file descriptor', syscall };
+    // libuv on Windows calls getsockopt on INVALID_SOCKET (WSAENOTSOCK); on Unix on fd -1.
+    const code = IS_WINDOWS ? 'ENOTSOCK' : 'EBADF';
+    const errno = uvErrno(code);
+    const context = { errno, code, message: util.getSystemErrorMap().get(errno)[1], syscall };
     const ourError = new errors.ERR_SOCKET_BUFFER_SIZE(context);
     assertSameError(t, nodeError, ourError, 'ERR_SOCKET_BUFFER_SIZE');
     t.deepEqual(ourError.info, nodeError.info);

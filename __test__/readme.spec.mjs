@@ -15,7 +15,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { IS_WINDOWS, UNDER_WINE } from './helpers/platform.mjs';
+import { IS_WINDOWS, UNDER_WINE, WINE_LOOPBACK_SOURCES } from './helpers/platform.mjs';
 import { promisify } from 'node:util';
 import { headline, BEGIN, END } from '../scripts/readme-headline.mjs';
 
@@ -96,6 +96,7 @@ test('the README and docs/api.md have runnable examples, each followed by the ou
 
 // Serially: several examples wait on timers, which a loaded machine stretches.
 const SKIPPED_ON_WINDOWS = {
+  ...(UNDER_WINE ? { '### `options.receiveBlockList`': WINE_LOOPBACK_SOURCES } : {}),
   '### `options.reusePort`': 'node on Windows refuses reusePort (bind ENOTSUP), and so does fastdgram there: the example balances a port, which Windows cannot',
 };
 

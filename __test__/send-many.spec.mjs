@@ -7,7 +7,6 @@ import { execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { BlockList } from 'node:net';
-import { constants as osConstants } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -15,6 +14,7 @@ import {
   IPV6, NETNS, createNetnsWith, implSpecifier, runFixture, skipWithReason, sleep, waitUntil,
 } from './fixtures/udp.mjs';
 import { timeScaled } from './helpers/emulation.mjs';
+import { uvErrno } from './helpers/platform.mjs';
 
 const require = createRequire(import.meta.url);
 const dgram = require('..');
@@ -289,7 +289,7 @@ test('a failing datagram in the middle (EMSGSIZE): callback (err, sent) with err
   t.true(err instanceof Error);
   t.is(err.code, 'EMSGSIZE');
   t.is(err.syscall, 'send');
-  t.is(err.errno, -osConstants.errno.EMSGSIZE);
+  t.is(err.errno, uvErrno('EMSGSIZE'));
   t.is(err.address, '127.0.0.1');
   t.is(err.port, port);
   t.is(err.message, `send EMSGSIZE 127.0.0.1:${port}`);

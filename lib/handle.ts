@@ -9,14 +9,17 @@ import {
   KIND_SEND_DONE,
   META_IPV6_FLAG,
   META_WORDS,
+  FLAG_REUSE_PORT,
   UV_UDP_IPV6ONLY,
   UV,
+  libuvRules,
 } from './native';
 import type { NativeEventArgument, NativeEventCallback, SendResult } from './native';
 import { isIP } from 'node:net';
 import type { BoundLookup } from './lookup';
 import { BATCH_END, holdsReplies, mayWait } from './reply-batch';
 import { bytesToSend } from './data';
+import { Outbox } from './outbox';
 import type { Socket } from './socket';
 
 const UV_EBADF = UV.EBADF;
@@ -26,6 +29,7 @@ const UV_EMSGSIZE = UV.EMSGSIZE;
 const UV_ECANCELED = UV.ECANCELED;
 const UV_EISCONN = UV.EISCONN;
 const UV_EDESTADDRREQ = UV.EDESTADDRREQ;
+const UV_ENOTSUP = UV.ENOTSUP;
 /** `FASTDGRAM_NO_SEND_BATCH=1` sends each datagram by itself (for measuring what batching contributes). */
 const SEND_AT_ONCE = process.env.FASTDGRAM_NO_SEND_BATCH !== undefined;
 /** The most buffers one datagram may be gathered from (libuv's IOV_MAX). */
@@ -88,14 +92,6 @@ interface CompletedSend {
   result: SendResult;
 }
 
-interface OutgoingDatagram {
-  request: SendRequest;
-  data: Buffer;
-  port: number;
-  /** Empty on a connected socket. */
-  ip: string;
-}
-
 interface PendingSend {
   request: SendRequest;
   size: number;
@@ -155,10 +151,12 @@ export class UdpHandle {
   private pendingSends: Map<number, PendingSend> | undefined;
   private nextSendId = 1;
   private sendQueueSize = 0;
-  /** Unconnected sends of the current burst, sent together (see send). */
-  private outbox: OutgoingDatagram[] | undefined;
+  /** Unconnected sends of the current burst, sent together (see send); made on first need. */
+  private outbox: Outbox | undefined;
   /** A flushOutbox is scheduled for the outbox. */
   private flushScheduled = false;
+  /** Unconnected sends whose lookup has not answered yet (socket.ts counts them). */
+  sendsLookingUp = 0;
   /** Callback-less sends wait for the end of the batch being delivered (lib/reply-batch.ts). */
   private holdingReplies = false;
   /** Outcomes waiting to be reported in order (see completeSoon). */
@@ -180,6 +178,7 @@ export class UdpHandle {
       // libuv checks the address before it creates the socket; a bind that
       // fails after that leaves the socket open, unbound, for another try.
       if (ipFamily(address) !== this.family) return UV_EINVAL;
+      if (flags & FLAG_REUSE_PORT && libuvRules.reusePortRefused) return UV_ENOTSUP;
       if (flags & UV_UDP_IPV6ONLY && this.family !== 6) return UV_EINVAL;
       const err = this.adopt(NativeUdp.create(this.family));
       if (err) return err;
@@ -267,6 +266,9 @@ export class UdpHandle {
   }
 
   recvStart(): number {
+    // Already reading (a second bind that libuv on Windows lets succeed):
+    // libuv's uv_udp_recv_start answers EALREADY, which node ignores.
+    if (this.receiving && this.native) return 0;
     this.receiving = true;
     return this.native ? this.startNative() : 0;
   }
@@ -296,7 +298,7 @@ export class UdpHandle {
    * 'message' handler schedules runs before the next datagram, as in node.
    * A batch's buffer, count and addresses come with its first datagram.
    */
-  private onDatagram(index: number, errno: number, data?: ArrayBuffer | Buffer, count?: number, addresses?: string): void {
+  private onDatagram(index: number, errno: number, data?: Buffer, count?: number, addresses?: string): void {
     if (index === BATCH_END) {
       this.sendHeldReplies();
       return;
@@ -311,7 +313,7 @@ export class UdpHandle {
   }
 
   /** A new batch; `perBatch`: its datagrams are emitted in one go. */
-  private startBatch(data: ArrayBuffer | Buffer, count: number, addresses: string | undefined, perBatch: boolean): CurrentBatch {
+  private startBatch(data: Buffer, count: number, addresses: string | undefined, perBatch: boolean): CurrentBatch {
     const batch = (this.batch ??= new CurrentBatch());
     const delivery = this.delivery ? this.delivery(this.owner) : DELIVER_MESSAGES;
     this.holdingReplies = holdsReplies(count, perBatch);
@@ -380,10 +382,13 @@ export class UdpHandle {
       return undefined;
     }
     // Connected, or looked up at once: node reads the bytes during send() itself, so send now.
-    const now = destination === undefined || (duringSend && !this.outbox?.length);
+    // So does a send without a callback that no other send follows (a lone reply):
+    // node's doSend sends it right there, and only a burst gains from waiting.
+    const lone = this.sendsLookingUp <= 0 && mayWait(request);
+    const now = destination === undefined || ((duringSend || lone) && !this.outbox?.count);
     if (now || SEND_AT_ONCE) {
       // Held replies were sent before this one.
-      if (this.outbox?.length) this.sendOutboxBeforeChange();
+      if (this.outbox?.count) this.sendOutboxBeforeChange();
       return this.sendNow(native, request, data, toPort(port), destination);
     }
     // Unconnected sends reach here from their lookup's tick; those of one
@@ -397,14 +402,17 @@ export class UdpHandle {
   }
 
   private toOutbox(request: SendRequest, data: Buffer, port: number | undefined, ip: string): void {
-    (this.outbox ??= []).push({ request, data, port: toPort(port), ip });
+    const outbox = (this.outbox ??= new Outbox());
+    // A full outbox leaves first (in node every datagram before this one left already).
+    if (!outbox.fits(data.byteLength)) this.sendOutboxBeforeChange();
+    outbox.push(request, data, toPort(port), ip);
   }
 
   /** The end of a batch: the replies its handlers made leave now, together. */
   private sendHeldReplies(): void {
     this.holdingReplies = false;
     const done = this.sendOutbox();
-    if (done?.some(({ request }) => !mayWait(request))) this.completeSoon(done);
+    if (done?.length) this.completeSoon(done);
   }
 
   /** What a scheduled flushOutbox sends. */
@@ -415,7 +423,7 @@ export class UdpHandle {
 
   /** One datagram at once, or (undefined) behind those already waiting. */
   private sendNow(native: NativeUdp, request: SendRequest, data: Buffer, port: number, ip: string | undefined): SendResult | undefined {
-    const waiting = this.pendingSends?.size || this.outbox?.length;
+    const waiting = this.pendingSends?.size || this.outbox?.count;
     const result = waiting ? UV_EAGAIN : native.send(data, port, ip);
     if (result !== UV_EAGAIN) return result as SendResult;
     const err = this.sendLater(native, request, data, port, ip);
@@ -423,26 +431,27 @@ export class UdpHandle {
   }
 
   /**
-   * Sends the outbox now and returns what completed, in order; datagrams
-   * that would block go to the I/O thread, in order, and complete later.
+   * Sends the outbox now and returns what completed, in order (only sends
+   * someone waits for: the others report nothing); datagrams that would
+   * block go to the I/O thread, in order, and complete later.
    */
   sendOutbox(): CompletedSend[] | undefined {
     const outbox = this.outbox;
-    if (!outbox?.length) return undefined;
-    this.outbox = undefined;
+    if (!outbox?.count) return undefined;
+    const { requests } = outbox;
     const native = this.native;
-    if (!native) return outbox.map(({ request }) => ({ request, result: failed(UV_EBADF) }));
-    const results = this.pendingSends?.size ? [] : sendAtOnce(native, outbox);
     const done: CompletedSend[] = [];
-    for (let i = 0; i < outbox.length; i++) {
-      const { request, data, port, ip } = outbox[i];
-      if (i < results.length) {
-        done.push({ request, result: results[i] });
-        continue;
-      }
-      const err = this.sendLater(native, request, data, port, ip || undefined);
-      if (err) done.push({ request, result: failed(err) });
+    const sent = native && !this.pendingSends?.size ? outbox.sendNow(native) : 0;
+    for (let i = 0; i < sent; i++) {
+      if (!mayWait(requests[i])) done.push({ request: requests[i], result: outbox.result(i) });
     }
+    if (sent < requests.length) {
+      outbox.forEachFrom(sent, (request, data, port, ip) => {
+        const err = native ? this.sendLater(native, request, data, port, ip || undefined) : UV_EBADF;
+        if (err && !mayWait(request)) done.push({ request, result: failed(err) });
+      });
+    }
+    outbox.clear();
     return done;
   }
 
@@ -602,7 +611,7 @@ export class UdpHandle {
   setMulticastTTL(ttl: number): number {
     this.sendOutboxBeforeChange();
     const value = ttl | 0;
-    if (value < 0 || value > 255) return UV_EINVAL;
+    if (value < libuvRules.lowestMulticastTtl || value > 255) return UV_EINVAL;
     return this.native ? this.native.setMulticastTtl(value) : UV_EBADF;
   }
 
@@ -678,7 +687,7 @@ export class UdpHandle {
   bufferSize(size: number, receive: boolean): number {
     this.sendOutboxBeforeChange();
     if (size > INT32_MAX) return UV_EINVAL;
-    return this.native ? this.native.bufferSize(size, receive) : UV_EBADF;
+    return this.native ? this.native.bufferSize(size, receive) : libuvRules.bufferSizeWithoutSocket;
   }
 
   ref(): void {
@@ -704,7 +713,7 @@ export class UdpHandle {
    */
   private sendOutboxBeforeChange(): void {
     const done = this.sendOutbox();
-    if (done) this.completeSoon(done);
+    if (done?.length) this.completeSoon(done);
   }
 
   /**
@@ -862,10 +871,19 @@ function membershipGroupText(group: unknown, interfaceAddress: unknown): string 
   }
 }
 
-/** 4 or 6 for an IP literal (an IPv6 one may carry a `%zone`), else 0. */
+let lastText: string | undefined;
+let lastFamily = 0;
+
+/**
+ * 4 or 6 for an IP literal (an IPv6 one may carry a `%zone`), else 0.
+ * Replies go to few peers: the last answer is kept (isIP runs a regexp).
+ */
 function ipFamily(text: string): number {
+  if (text === lastText) return lastFamily;
   const zone = text.indexOf('%');
-  return isIP(zone === -1 ? text : text.slice(0, zone));
+  lastFamily = isIP(zone === -1 ? text : text.slice(0, zone));
+  lastText = text;
+  return lastFamily;
 }
 
 /** Node hands libuv C strings: a string ends at its first NUL. */
@@ -896,20 +914,6 @@ function failed(errno: number): SendResult {
   return errno as SendResult;
 }
 
-/** The outbox in one native call, up to the first datagram that would block. */
-function sendAtOnce(native: NativeUdp, outbox: OutgoingDatagram[]): SendResult[] {
-  if (outbox.length > 1) {
-    return native.sendBatch(
-      outbox.map((item) => item.data),
-      Uint32Array.from(outbox, (item) => item.port),
-      outbox.map((item) => item.ip),
-    ) as SendResult[];
-  }
-  const { data, port, ip } = outbox[0];
-  const result = native.send(data, port, ip || undefined);
-  return result === UV_EAGAIN ? [] : [result as SendResult];
-}
-
 const NO_BYTES = new ArrayBuffer(0);
 const NO_META = new Uint32Array(0);
 const LOCAL_SHIFT = 16;
@@ -933,11 +937,10 @@ class CurrentBatch {
   private collected: ReceivedMessage[] | undefined;
 
   /**
-   * `data` is an ArrayBuffer (JavaScript-thread receive) or a Buffer (I/O
-   * thread); `addresses` is undefined when they are the previous batch's.
+   * `view` is the batch's Buffer (from the JavaScript thread's receive or the
+   * I/O thread); `addresses` is undefined when they are the previous batch's.
    */
-  start(data: ArrayBuffer | Buffer, count: number, addresses: string | undefined, delivery: number, perBatch: boolean): void {
-    const view = data instanceof ArrayBuffer ? new Uint8Array(data) : data;
+  start(view: Buffer, count: number, addresses: string | undefined, delivery: number, perBatch: boolean): void {
     const metaBytes = count * META_WORDS * 4;
     this.bytes = view.buffer as ArrayBuffer;
     this.base = view.byteOffset;

@@ -39,9 +39,21 @@ export function defaultLookup(): Lookup {
   return lookup;
 }
 
+let lastAddress: string | undefined;
+let lastAddressFamily = 0;
+
+/** isIP, with the last answer kept: a server's replies go to few peers (isIP runs a regexp). */
+function literalFamily(address: string): number {
+  if (address !== lastAddress) {
+    lastAddressFamily = isIP(address);
+    lastAddress = address;
+  }
+  return lastAddressFamily;
+}
+
 /** A literal of the right family resolves to itself, still asynchronously. */
 function literalsFirst(address: string, family: number, callback: LookupCallback): void {
-  if (isIP(address) === family) {
+  if (literalFamily(address) === family) {
     process.nextTick(callback, null, address, family);
     return;
   }

@@ -10,6 +10,9 @@ type NativeCapabilities = binding.NativeCapabilities;
 /** What this build does on this machine (probed once by the platform layer). */
 export const capabilities: NativeCapabilities = binding.nativeCapabilities();
 
+/** Where libuv's own checks differ by platform (EBADF or ENOTSOCK before a socket exists, the lowest multicast TTL). */
+export const libuvRules: binding.NativeLibuvRules = binding.nativeLibuvRules();
+
 /** libuv's (negative) error numbers on this platform: `-errno` on Unix, libuv's own table on Windows. */
 export const UV: binding.UvErrorCodes = binding.uvErrorCodes();
 

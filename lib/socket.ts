@@ -1054,6 +1054,9 @@ function afterSendDuringSend(this: SendWithCallback, errno: number, sent: number
   else process.nextTick(this.callback, null, sent);
 }
 
+/** Every send without a callback: nothing is read from it but the absence of completions. */
+const NO_CALLBACK: SendRequest = Object.freeze({});
+
 /** send()'s arguments, read (send's first step) and validated. */
 interface OutgoingSend {
   list: Uint8Array[];
@@ -1081,8 +1084,18 @@ function sendWhenBound(socket: Socket, outgoing: OutgoingSend): void {
   }
   outgoing.duringSend = true;
   if (outgoing.connected) doSend(socket, outgoing, null, undefined);
-  else handleOf(socket).lookup(address as string, (ex, ip) => doSend(socket, outgoing, ex, ip));
+  else lookUpAndSend(socket, outgoing);
   outgoing.duringSend = false;
+}
+
+/** An unconnected send's lookup; the handle counts those in flight (a send that none follows may go out at once). */
+function lookUpAndSend(socket: Socket, outgoing: OutgoingSend): void {
+  const handle = handleOf(socket);
+  handle.sendsLookingUp++;
+  handle.lookup(outgoing.address as string, (ex, ip) => {
+    handle.sendsLookingUp--;
+    doSend(socket, outgoing, ex, ip);
+  });
 }
 
 /** send()'s last step, once the destination is known: node's doSend. */
@@ -1112,7 +1125,7 @@ function doSend(socket: Socket, outgoing: OutgoingSend, ex: Error | null, ip: st
   const destination = port ? ip : undefined;
   const request: SendWithCallback | SendRequest = callback
     ? { callback, handle, address, port, destination, oncomplete: afterSend, onsent: afterSendNow }
-    : {};
+    : NO_CALLBACK;
   const result = handle.send(request, list, port || undefined, destination, outgoing.duringSend);
   if (result !== undefined && callback) reportSendResult(request as SendWithCallback, afterSendDuringSend, result);
 }

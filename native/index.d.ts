@@ -42,7 +42,7 @@ export declare class NativeUdp {
    * results — and for whole batches when libuv cannot be reached and the
    * I/O thread receives instead.
    */
-  startReceiving(onDatagram: (index: number, errno: number, data?: ArrayBuffer, count?: number, addresses?: string) => void, onEvent: (kind: number, a: number, b: number, data?: Buffer, addresses?: string) => void): number
+  startReceiving(onDatagram: (index: number, errno: number, data?: Buffer, count?: number, addresses?: string) => void, onEvent: (kind: number, a: number, b: number, data?: Buffer, addresses?: string) => void): number
   /** Keeps the process alive while the socket is open (the default). */
   ref(): void
   unref(): void
@@ -72,6 +72,15 @@ export declare class NativeUdp {
    * the rest) or, with `until_failure`, after the first failure.
    */
   sendBatch(buffers: Array<Buffer>, ports: Uint32Array, ips: Array<string>, froms?: Array<string> | undefined | null, untilFailure?: boolean | undefined | null): Array<number>
+  /**
+   * Sends datagrams the wrapper packed into one buffer (lib/outbox.ts):
+   * `bytes` holds their payloads back to back, `meta` three words per
+   * datagram — length, port, index into `addresses` (an empty address:
+   * the connected peer). As `sendBatch`, it stops before the first that
+   * would block; each result (bytes, or a negative errno) goes into
+   * `results`, and the return value says how many there are.
+   */
+  sendPacked(bytes: Uint8Array, meta: Uint32Array, addresses: Array<string>, results: Int32Array): number
   /**
    * Sends a copy of `data` once the socket can take it (from the local
    * address `from` if given and not empty), behind every datagram already
@@ -155,6 +164,25 @@ export interface NativeCapabilities {
    * a GSO sender's buffers arrive whole and are split into their datagrams.
    */
   gro: boolean
+}
+
+/** libuv's platform-dependent checks on this platform. */
+export declare function nativeLibuvRules(): NativeLibuvRules
+
+/**
+ * Where libuv's own checks differ by platform (the wrapper makes them
+ * before the socket exists).
+ */
+export interface NativeLibuvRules {
+  /**
+   * libuv's number for a buffer-size call before the socket exists:
+   * EBADF on Unix, ENOTSOCK on Windows.
+   */
+  bufferSizeWithoutSocket: number
+  /** The lowest value `setMulticastTTL` accepts: 0, or −1 on Windows. */
+  lowestMulticastTtl: number
+  /** A bind with `reusePort` fails with ENOTSUP before the socket is made (Windows). */
+  reusePortRefused: boolean
 }
 
 /** `socket.stats()`: counts as JavaScript numbers (exact below 2^53). */

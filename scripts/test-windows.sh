@@ -3,10 +3,11 @@
 # cross-built here with mingw-w64) tested under Wine with Node.js 22 for
 # Windows, against that Node.js's own node:dgram.
 #
-#   scripts/test-windows.sh [--baseline] [--setup-only] [ava arguments...]
+#   scripts/test-windows.sh [--ci] [--baseline] [--setup-only] [ava arguments...]
 #
-#   (default)     set up, build the binary, run ava under Wine (all spec files,
-#                 or the ones given)
+#   (default)     set up, build the binary, run ava under Wine (the spec files
+#                 given, or all but those in left_out below)
+#   --ci          the same for the ci_files subset (.ci/run runs it)
 #   --baseline    set up and run the parity spec files with PARITY_SELF=1:
 #                 Windows node:dgram compared with itself, no binary needed
 #                 (the observations go to .cache/windows/baseline.jsonl)
@@ -20,13 +21,28 @@ root=$PWD
 
 mode='test'
 ava_args=()
+ci=0
 for arg in "$@"; do
   case "$arg" in
+    --ci) ci=1 ;;
     --baseline) mode=baseline ;;
     --setup-only) mode=setup ;;
     *) ava_args+=("$arg") ;;
   esac
 done
+
+# Spec files a Windows run leaves out, each for its reason (docs/windows-port.md §5).
+left_out=(
+  reliability-lifecycle # counts descriptors in /proc/self/fd and threads in /proc/self/status
+  reliability-many      # /proc/self/fd counts and ulimit -n
+  reliability-close     # /proc/self/fd counts
+  reliability-errors    # its fixture expects Linux errno numbers; two real differences open (§5)
+  dev-tools             # the project's build tools (Linux binaries such as @napi-rs/lzma), not dgram
+  reliability-input     # open difference: IPv4 addMembership on an unbound udp6 socket (libuv on Windows then makes an IPv4 socket)
+)
+# The subset .ci/run runs: parity files that pass under Wine in about 1.5 minutes
+# (options.spec passes too but its ava worker once failed to exit: not in CI yet).
+ci_files=(connect errors lifecycle message-order recv-destination send-order replies)
 
 cache=$root/.cache/windows
 target=x86_64-pc-windows-gnu
@@ -208,6 +224,14 @@ case "$mode" in
     exit "$status"
     ;;
   test)
+    if [ "$ci" = 1 ]; then
+      for f in "${ci_files[@]}"; do ava_args+=("__test__/$f.spec.mjs"); done
+    elif [ ${#ava_args[@]} -eq 0 ]; then
+      for spec in __test__/*.spec.mjs; do
+        name=$(basename "$spec" .spec.mjs)
+        [[ " ${left_out[*]} " == *" $name "* ]] || ava_args+=("$spec")
+      done
+    fi
     build_start=$SECONDS
     build_addon
     step "built in $(elapsed "$build_start")"

@@ -13,6 +13,20 @@ export const UNDER_WINE = IS_WINDOWS && process.env.FASTDGRAM_WINE === '1';
 export const NO_SOCKET_FD_ON_WINDOWS =
   'node on Windows gives no descriptor for a socket (its handle.fd is -1), so there is no UDP descriptor to wrap';
 
+// Windows reports a port-unreachable answer as WSAECONNRESET, which libuv
+// skips (src/win/udp.c): node on Windows sees no error. Wine reports Linux's
+// ECONNREFUSED as WSAECONNREFUSED to libuv's overlapped WSARecv, which node
+// then emits once and stops reading; Wine's AFD poll, which fastdgram's
+// uv_poll uses, never reports that error readable. Neither is Windows.
+export const WINE_ICMP_ERROR =
+  "Wine turns the ICMP port-unreachable into WSAECONNREFUSED for node's overlapped read (Windows gives WSAECONNRESET, which libuv and fastdgram skip) but never reports it to a poll";
+
+// Seen here: node:dgram under Wine, a sender bound to 127.0.0.2 and a
+// receiver on 127.0.0.1: rinfo.address is 127.0.0.1 (Linux: 127.0.0.2).
+// Tests that tell senders apart by their loopback address cannot run there.
+export const WINE_LOOPBACK_SOURCES =
+  'under Wine a socket bound to 127.0.0.2 is received from 127.0.0.1 (node:dgram too), so senders cannot be told apart by loopback address';
+
 // libuv's (negative) number for an error name on this platform, as node
 // reports it: -98 for EADDRINUSE on Linux, -4091 on Windows.
 export function uvErrno(name) {

@@ -43,8 +43,9 @@ pub use send_queue::{Queued, SendQueue};
 pub use socket::{BindFlags, Outgoing, UdpSocket};
 pub use stats::StatsSnapshot;
 pub use sys::{
-    capabilities, error_from_uv, find_symbol, guess_handle_type, implementation,
-    raw_socket_from_descriptor, uv_error_code, Capabilities, Errno, RawSocket,
+    capabilities, error_from_uv, find_symbol, guess_descriptor_type, guess_handle_type,
+    implementation, libuv_rules, raw_socket_from_descriptor, uv_error_code, Capabilities, Errno,
+    LibuvRules, RawSocket,
 };
 
 /// Largest UDP payload a datagram can carry (65,535 minus the 8-byte UDP header).

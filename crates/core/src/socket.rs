@@ -80,6 +80,10 @@ impl UdpSocket {
         }
         let addr = parse_socket_addr(ip, port, self.family)?;
         let socket = self.sock();
+        // Only a bound socket has a local address on Windows.
+        if sys::libuv_rules().rebind_is_noop && socket.local_addr().is_ok() {
+            return Ok(());
+        }
         if flags.reuse_addr {
             socket.set_reuse_address(true)?;
         }
@@ -349,7 +353,8 @@ impl UdpSocket {
         self.sock().set_broadcast(on)
     }
 
-    /// `IP_TTL` / `IPV6_UNICAST_HOPS`; 1 to 255 as libuv allows.
+    /// `IP_TTL` / `IPV6_UNICAST_HOPS` (`IPV6_HOPLIMIT` on Windows, as
+    /// libuv); 1 to 255 as libuv allows.
     pub fn set_ttl(&self, ttl: i32) -> io::Result<()> {
         let ttl = u32::try_from(ttl)
             .ok()
@@ -357,13 +362,18 @@ impl UdpSocket {
             .ok_or_else(einval)?;
         match self.family {
             Family::V4 => self.sock().set_ttl_v4(ttl),
-            Family::V6 => self.sock().set_unicast_hops_v6(ttl),
+            Family::V6 => sys::set_unicast_hops_v6(&self.sock(), ttl),
         }
     }
 
-    /// `IP_MULTICAST_TTL` / `IPV6_MULTICAST_HOPS`; 0 to 255.
+    /// `IP_MULTICAST_TTL` / `IPV6_MULTICAST_HOPS`; 0 to 255 (−1 to 255 on
+    /// Windows, as libuv: [`LibuvRules`](sys::LibuvRules)).
     pub fn set_multicast_ttl(&self, ttl: i32) -> io::Result<()> {
-        let ttl = byte_option(ttl)?;
+        if ttl < sys::libuv_rules().lowest_multicast_ttl || ttl > 255 {
+            return Err(einval());
+        }
+        // −1 reaches the kernel as libuv passes it, a DWORD of all ones.
+        let ttl = ttl as u32;
         match self.family {
             Family::V4 => self.sock().set_multicast_ttl_v4(ttl),
             Family::V6 => self.sock().set_multicast_hops_v6(ttl),

@@ -19,7 +19,7 @@ pub fn encoded_len(payload_bytes: usize, count: usize) -> usize {
 }
 
 /// Writes the datagrams, whose payloads total `payload_bytes`, into `out`
-/// (of exactly `encoded_len` bytes) and returns the joined source addresses.
+/// (of exactly `encoded_len` bytes), every byte of it, and returns the joined source addresses.
 pub fn encode<'a>(
     datagrams: impl Iterator<Item = Received<'a>>,
     payload_bytes: usize,
@@ -27,6 +27,9 @@ pub fn encode<'a>(
 ) -> String {
     let (payloads, rest) = out.split_at_mut(payload_bytes);
     let meta_start = payload_bytes.next_multiple_of(4) - payload_bytes;
+    // `out` may be uninitialised memory that JavaScript can read whole
+    // (`msg.buffer`): the padding too is written.
+    rest[..meta_start].fill(0);
     let mut meta = rest[meta_start..].chunks_exact_mut(4);
     let mut sources = DistinctSources::default();
     let mut offset = 0;
@@ -112,10 +115,11 @@ mod tests {
             received(&b""[..], b, None),
             received(&b"de"[..], a, Some(local)),
         ];
-        let mut out = vec![0u8; encoded_len(5, 3)];
+        let mut out = vec![0xAAu8; encoded_len(5, 3)];
         let addresses = encode(datagrams.iter().copied(), 5, &mut out);
         assert_eq!(addresses, "127.0.0.1,::1,10.0.0.2");
         assert_eq!(&out[..5], b"abcde");
+        assert_eq!(&out[5..8], [0, 0, 0], "the padding is written too");
         let words: Vec<u32> = out[8..]
             .chunks_exact(4)
             .map(|w| u32::from_le_bytes(w.try_into().unwrap()))

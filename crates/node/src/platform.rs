@@ -3,7 +3,7 @@
 //! errors `lib/` names (`-errno` on Unix, libuv's own table on Windows), so
 //! that it need not compute them from `os.constants.errno`.
 
-use fastdgram_core::{capabilities, implementation, Errno};
+use fastdgram_core::{capabilities, implementation, libuv_rules, Errno};
 use napi_derive::napi;
 
 /// What this build does on this machine (probed once at run time).
@@ -51,6 +51,30 @@ pub fn native_capabilities() -> NativeCapabilities {
         dont_fragment: found.dont_fragment,
         reuse_port_balancing: found.reuse_port_balancing,
         gro: found.gro,
+    }
+}
+
+/// Where libuv's own checks differ by platform (the wrapper makes them
+/// before the socket exists).
+#[napi(object)]
+pub struct NativeLibuvRules {
+    /// libuv's number for a buffer-size call before the socket exists:
+    /// EBADF on Unix, ENOTSOCK on Windows.
+    pub buffer_size_without_socket: i32,
+    /// The lowest value `setMulticastTTL` accepts: 0, or −1 on Windows.
+    pub lowest_multicast_ttl: i32,
+    /// A bind with `reusePort` fails with ENOTSUP before the socket is made (Windows).
+    pub reuse_port_refused: bool,
+}
+
+/// libuv's platform-dependent checks on this platform.
+#[napi]
+pub fn native_libuv_rules() -> NativeLibuvRules {
+    let rules = libuv_rules();
+    NativeLibuvRules {
+        buffer_size_without_socket: rules.buffer_size_without_socket,
+        lowest_multicast_ttl: rules.lowest_multicast_ttl,
+        reuse_port_refused: rules.reuse_port_refused,
     }
 }
 

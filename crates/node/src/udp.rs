@@ -6,10 +6,11 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use fastdgram_core::{
-    display_address, guess_handle_type as guess, raw_socket_from_descriptor, BindFlags, BlockList,
-    Errno, Family, HandleType, Queued, RawSocket, Receiver, ReceiverLimits, SendQueue, UdpSocket,
+    display_address, guess_descriptor_type, guess_handle_type as guess, raw_socket_from_descriptor,
+    BindFlags, BlockList, Errno, Family, HandleType, Queued, RawSocket, Receiver, ReceiverLimits,
+    SendQueue, UdpSocket,
 };
-use napi::bindgen_prelude::{Either, Function, JsValue, Unknown};
+use napi::bindgen_prelude::{Either, Function, Int32ArraySlice, JsValue, Unknown};
 use napi::threadsafe_function::ThreadsafeFunctionCallMode;
 use napi::{Env, Result};
 use napi_derive::napi;
@@ -164,6 +165,68 @@ fn flush(
     complete
 }
 
+/// Words per datagram in `sendPacked`'s `meta`: length, port, address index.
+const PACKED_WORDS: usize = 3;
+
+/// A datagram to send: its bytes (or why it has none), port, destination
+/// and source address as text (empty: connected peer / the kernel's choice).
+type Datagram<'a> = (std::result::Result<&'a [u8], i32>, u32, &'a str, &'a str);
+
+/// The datagrams of a packed batch; a length past the end of `bytes` or an
+/// address index past `addresses` fails that datagram (EINVAL).
+fn packed_datagrams<'a>(
+    bytes: &'a [u8],
+    meta: &'a [u32],
+    addresses: &'a [String],
+) -> impl Iterator<Item = Datagram<'a>> {
+    let mut offset = 0usize;
+    meta.chunks_exact(PACKED_WORDS).map(move |words| {
+        let end = offset.saturating_add(words[0] as usize);
+        let data = bytes.get(offset..end).ok_or(EINVAL);
+        offset = end;
+        let ip = addresses.get(words[2] as usize);
+        match ip {
+            Some(ip) => (data, words[1], ip.as_str(), ""),
+            None => (Err(EINVAL), words[1], "", ""),
+        }
+    })
+}
+
+/// Sends `datagrams` in order, several per system call: one result per
+/// datagram sent or failed, stopping before the first that would block or,
+/// with `until_failure`, after the first failure. A bad address fails its
+/// own datagram only.
+fn send_in_order<'a>(
+    socket: &UdpSocket,
+    datagrams: impl Iterator<Item = Datagram<'a>>,
+    count: usize,
+    until_failure: bool,
+) -> Vec<i32> {
+    let mut outgoing = Vec::with_capacity(count);
+    let mut results = Vec::with_capacity(count);
+    let mut destinations = Parsed::new();
+    let mut sources = Parsed::new();
+    for (data, port, ip, from_text) in datagrams {
+        let to = destinations.get(ip, port, || destination(socket, ip, port));
+        let from = sources.get(from_text, 0, || source(socket, from_text));
+        match data.and_then(|data| to.and_then(|to| from.map(|from| (data, to, from)))) {
+            Ok((data, to, from)) => outgoing.push(fastdgram_core::Outgoing { data, to, from }),
+            // As the results must stay in order, send what came before first.
+            Err(errno) => {
+                if !flush(socket, &mut outgoing, &mut results, until_failure) {
+                    return results;
+                }
+                results.push(errno);
+                if until_failure {
+                    return results;
+                }
+            }
+        }
+    }
+    flush(socket, &mut outgoing, &mut results, until_failure);
+    results
+}
+
 /// The last text parsed and what it gave: consecutive datagrams usually
 /// share their destination and source.
 struct Parsed<'a, T> {
@@ -209,9 +272,7 @@ fn set_referenced(env: &Env, events: &EventsFn, referenced: bool) -> Result<()> 
 /// `'TCP'`, `'UDP'`, `'PIPE'`, `'FILE'`, `'TTY'` or `'UNKNOWN'`.
 #[napi]
 pub fn guess_handle_type(fd: i32) -> &'static str {
-    raw_socket_from_descriptor(fd)
-        .map_or(HandleType::Unknown, guess)
-        .name()
+    guess_descriptor_type(fd).name()
 }
 
 /// The socket a descriptor from JavaScript names, if it is a UDP socket.
@@ -303,7 +364,7 @@ impl NativeUdp {
         &mut self,
         env: Env,
         #[napi(
-            ts_arg_type = "(index: number, errno: number, data?: ArrayBuffer, count?: number, addresses?: string) => void"
+            ts_arg_type = "(index: number, errno: number, data?: Buffer, count?: number, addresses?: string) => void"
         )]
         on_datagram: Function<'_, Unknown<'_>, ()>,
         #[napi(
@@ -483,35 +544,48 @@ impl NativeUdp {
             Ok(socket) => socket,
             Err(errno) => return vec![errno],
         };
-        let until_failure = until_failure.unwrap_or(false);
         let froms = froms.unwrap_or_default();
-        let mut outgoing = Vec::with_capacity(buffers.len());
-        let mut results = Vec::with_capacity(buffers.len());
-        let mut destinations = Parsed::new();
-        let mut sources = Parsed::new();
-        for (index, ((BufferSliceArg(data), &port), ip)) in
-            buffers.iter().zip(ports).zip(&ips).enumerate()
-        {
-            let from_text = froms.get(index).map_or("", String::as_str);
-            let to = destinations.get(ip, port, || destination(socket, ip, port));
-            let from = sources.get(from_text, 0, || source(socket, from_text));
-            match to.and_then(|to| from.map(|from| (to, from))) {
-                Ok((to, from)) => outgoing.push(fastdgram_core::Outgoing { data, to, from }),
-                // A bad address fails its own datagram only; as the results
-                // must stay in order, send what came before first.
-                Err(errno) => {
-                    if !flush(socket, &mut outgoing, &mut results, until_failure) {
-                        return results;
-                    }
-                    results.push(errno);
-                    if until_failure {
-                        return results;
-                    }
-                }
+        let datagrams = buffers.iter().zip(ports).zip(&ips).enumerate().map(
+            |(index, ((BufferSliceArg(data), &port), ip))| {
+                let from = froms.get(index).map_or("", String::as_str);
+                (Ok(&data[..]), port, ip.as_str(), from)
+            },
+        );
+        send_in_order(
+            socket,
+            datagrams,
+            buffers.len(),
+            until_failure.unwrap_or(false),
+        )
+    }
+
+    /// Sends datagrams the wrapper packed into one buffer (lib/outbox.ts):
+    /// `bytes` holds their payloads back to back, `meta` three words per
+    /// datagram — length, port, index into `addresses` (an empty address:
+    /// the connected peer). As `sendBatch`, it stops before the first that
+    /// would block; each result (bytes, or a negative errno) goes into
+    /// `results`, and the return value says how many there are.
+    #[napi]
+    pub fn send_packed(
+        &self,
+        bytes: &[u8],
+        meta: &[u32],
+        addresses: Vec<String>,
+        mut results: Int32ArraySlice<'_>,
+    ) -> u32 {
+        // SAFETY: a synchronous call on the JavaScript thread: nothing else
+        // touches the array while this runs.
+        let results = unsafe { results.as_mut() };
+        let count = (meta.len() / PACKED_WORDS).min(results.len());
+        let done = match self.socket() {
+            Ok(socket) => {
+                let datagrams = packed_datagrams(bytes, &meta[..count * PACKED_WORDS], &addresses);
+                send_in_order(socket, datagrams, count, false)
             }
-        }
-        flush(socket, &mut outgoing, &mut results, until_failure);
-        results
+            Err(errno) => vec![errno; count],
+        };
+        results[..done.len()].copy_from_slice(&done);
+        done.len() as u32
     }
 
     /// Sends a copy of `data` once the socket can take it (from the local
@@ -707,5 +781,42 @@ impl NativeUdp {
             Ok(size) => f64::from(size),
             Err(err) => f64::from(errno_of(&err)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(addresses: &[&str]) -> Vec<String> {
+        addresses.iter().map(|a| a.to_string()).collect()
+    }
+
+    #[test]
+    fn packed_datagrams_split_the_bytes_by_their_lengths() {
+        let addresses = texts(&["127.0.0.1", ""]);
+        let meta = [2, 7, 0, 0, 8, 1, 3, 9, 0];
+        let datagrams: Vec<_> = packed_datagrams(b"abcde", &meta, &addresses).collect();
+        assert_eq!(datagrams.len(), 3);
+        assert_eq!(datagrams[0], (Ok(&b"ab"[..]), 7, "127.0.0.1", ""));
+        assert_eq!(datagrams[1], (Ok(&b""[..]), 8, "", ""));
+        assert_eq!(datagrams[2], (Ok(&b"cde"[..]), 9, "127.0.0.1", ""));
+    }
+
+    #[test]
+    fn a_length_past_the_bytes_or_an_unknown_address_fails_only_its_datagram() {
+        let addresses = texts(&["::1"]);
+        let meta = [1, 1, 5, 9, 2, 0, u32::MAX, 3, 0];
+        let datagrams: Vec<_> = packed_datagrams(b"xyz", &meta, &addresses).collect();
+        assert_eq!(datagrams[0].0, Err(EINVAL));
+        assert_eq!(datagrams[1].0, Err(EINVAL));
+        assert_eq!(datagrams[2].0, Err(EINVAL));
+    }
+
+    #[test]
+    fn an_incomplete_last_entry_is_no_datagram() {
+        let addresses = texts(&["127.0.0.1"]);
+        let datagrams: Vec<_> = packed_datagrams(b"ab", &[1, 2, 0, 1], &addresses).collect();
+        assert_eq!(datagrams, vec![(Ok(&b"a"[..]), 2, "127.0.0.1", "")]);
     }
 }

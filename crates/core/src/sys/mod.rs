@@ -141,6 +141,31 @@ pub fn capabilities() -> Capabilities {
     imp::capabilities()
 }
 
+/// Where libuv's own checks differ by platform, for the wrapper, which
+/// makes them before a socket exists (libuv creates it at bind, too).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LibuvRules {
+    /// libuv's number for a buffer-size call on a socket not created yet:
+    /// `EBADF` on Unix (fd −1), `ENOTSOCK` on Windows (`INVALID_SOCKET`).
+    pub buffer_size_without_socket: i32,
+    /// The lowest TTL `uv_udp_set_multicast_ttl` accepts: 0 on Unix, −1 on
+    /// Windows (src/win/udp.c `VALIDATE_MULTICAST_TTL`; −1 asks for the
+    /// system's default).
+    pub lowest_multicast_ttl: i32,
+    /// libuv refuses a bind with `UV_UDP_REUSEPORT` with `ENOTSUP` before
+    /// it creates the socket (Windows: src/win/udp.c), which stays unmade.
+    pub reuse_port_refused: bool,
+    /// A bind of a socket already bound succeeds and changes nothing
+    /// (Windows: `uv__udp_maybe_bind` returns 0 for a bound handle); on
+    /// Unix it reaches bind(2), which fails with `EINVAL`.
+    pub rebind_is_noop: bool,
+}
+
+/// libuv's platform-dependent checks here (see [`LibuvRules`]).
+pub fn libuv_rules() -> LibuvRules {
+    os::LIBUV_RULES
+}
+
 /// Which implementation this build uses: `"linux"`, `"linux, one message
 /// at a time"`, `"bsd"`, `"windows"` or `"fallback"`.
 pub fn implementation() -> &'static str {
@@ -305,6 +330,17 @@ pub fn raw_socket_from_descriptor(descriptor: i32) -> Option<RawSocket> {
 /// reports `EBADF`).
 pub(crate) fn descriptor_of(handle: RawSocket) -> Option<i32> {
     os::descriptor_of(handle)
+}
+
+/// Classifies a descriptor number from JavaScript the way libuv's
+/// `uv_guess_handle` does.
+pub fn guess_descriptor_type(descriptor: i32) -> HandleType {
+    os::guess_descriptor_type(descriptor)
+}
+
+/// `IPV6_UNICAST_HOPS` on Unix; what libuv sets on Windows (`IPV6_HOPLIMIT`).
+pub(crate) fn set_unicast_hops_v6(socket: &Socket, hops: u32) -> io::Result<()> {
+    os::set_unicast_hops_v6(socket, hops)
 }
 
 /// Classifies `handle` the way libuv's `uv_guess_handle` does.

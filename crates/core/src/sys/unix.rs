@@ -16,7 +16,7 @@ use socket2::{SockAddr, Socket};
 use tokio::io::unix::{AsyncFd, AsyncFdReadyGuard};
 use tokio::io::Interest;
 
-use super::{Errno, Received, RecvMeta, BATCH_CAPACITY, SLOT_SIZE};
+use super::{Errno, LibuvRules, Received, RecvMeta, BATCH_CAPACITY, SLOT_SIZE};
 use crate::handle_type::HandleType;
 
 pub type RawSocket = RawFd;
@@ -91,6 +91,21 @@ pub(super) fn raw_socket_from_descriptor(descriptor: i32) -> Option<RawFd> {
 
 pub(super) fn descriptor_of(fd: RawFd) -> Option<i32> {
     Some(fd)
+}
+
+pub(super) const LIBUV_RULES: LibuvRules = LibuvRules {
+    buffer_size_without_socket: -libc::EBADF,
+    lowest_multicast_ttl: 0,
+    reuse_port_refused: false,
+    rebind_is_noop: false,
+};
+
+pub(super) fn guess_descriptor_type(descriptor: i32) -> HandleType {
+    guess_handle_type(descriptor)
+}
+
+pub(super) fn set_unicast_hops_v6(socket: &Socket, hops: u32) -> io::Result<()> {
+    socket.set_unicast_hops_v6(hops)
 }
 
 pub(super) fn guess_handle_type(fd: RawFd) -> HandleType {

@@ -443,7 +443,7 @@ pub(super) mod os {
     };
     use windows_sys::Win32::System::LibraryLoader::{GetModuleHandleW, GetProcAddress};
 
-    use super::super::{Errno, BATCH_CAPACITY, SLOT_SIZE};
+    use super::super::{Errno, LibuvRules, BATCH_CAPACITY, SLOT_SIZE};
     use crate::handle_type::HandleType;
 
     pub type RawSocket = std::os::windows::io::RawSocket;
@@ -455,13 +455,13 @@ pub(super) mod os {
     /// maps to it, and libuv's Windows number (include/uv/errno.h).
     const fn numbers(code: Errno) -> (i32, i32) {
         match code {
-            Errno::EADDRINUSE => (10048, -4091),    // WSAEADDRINUSE
-            Errno::EADDRNOTAVAIL => (10049, -4090), // WSAEADDRNOTAVAIL
-            Errno::EAFNOSUPPORT => (10047, -4089),  // WSAEAFNOSUPPORT
-            Errno::EAGAIN => (10035, -4088),        // WSAEWOULDBLOCK
-            Errno::EBADF => (6, -4083),             // ERROR_INVALID_HANDLE
-            Errno::ECANCELED => (995, -4081),       // ERROR_OPERATION_ABORTED
-            Errno::ECONNREFUSED => (10061, -4078),  // WSAECONNREFUSED
+            Errno::EADDRINUSE => (10048, -4091),       // WSAEADDRINUSE
+            Errno::EADDRNOTAVAIL => (10049, -4090),    // WSAEADDRNOTAVAIL
+            Errno::EAFNOSUPPORT => (10047, -4089),     // WSAEAFNOSUPPORT
+            Errno::EAGAIN => (10035, -4088),           // WSAEWOULDBLOCK
+            Errno::EBADF => (6, -4083),                // ERROR_INVALID_HANDLE
+            Errno::ECANCELED => (995, -4081),          // ERROR_OPERATION_ABORTED
+            Errno::ECONNREFUSED => (10061, -4078),     // WSAECONNREFUSED
             Errno::EDESTADDRREQ => (10039, -4076), // WSAEDESTADDRREQ (libuv: UNKNOWN; made here only)
             Errno::EEXIST => (183, -4075),         // ERROR_ALREADY_EXISTS
             Errno::EINVAL => (10022, -4071),       // WSAEINVAL
@@ -470,10 +470,10 @@ pub(super) mod os {
             Errno::EMSGSIZE => (10040, -4065),     // WSAEMSGSIZE
             Errno::ENETUNREACH => (10051, -4062),  // WSAENETUNREACH
             Errno::ENOBUFS => (10055, -4060),      // WSAENOBUFS
-            Errno::ENOPROTOOPT => (10042, -4035), // WSAENOPROTOOPT (libuv: UNKNOWN; made here only)
-            Errno::ENOTCONN => (10057, -4053),    // WSAENOTCONN
-            Errno::ENOTSUP => (50, -4049),        // ERROR_NOT_SUPPORTED
-            Errno::EOPNOTSUPP => (10045, -4049),  // WSAEOPNOTSUPP: libuv has only ENOTSUP
+            Errno::ENOPROTOOPT => (10042, UV_UNKNOWN), // WSAENOPROTOOPT: not in libuv's table
+            Errno::ENOTCONN => (10057, -4053),     // WSAENOTCONN
+            Errno::ENOTSUP => (50, -4049),         // ERROR_NOT_SUPPORTED
+            Errno::EOPNOTSUPP => (10045, -4049),   // WSAEOPNOTSUPP: libuv has only ENOTSUP
         }
     }
 
@@ -535,6 +535,9 @@ pub(super) mod os {
     }
 
     pub(in super::super) fn error_from_uv(code: i32) -> io::Error {
+        if code == UV_UNKNOWN {
+            return io::Error::other("libuv error UNKNOWN");
+        }
         Errno::ALL
             .iter()
             .find(|known| known.uv() == code)
@@ -573,6 +576,46 @@ pub(super) mod os {
 
     pub(in super::super) fn guess_handle_type(_handle: RawSocket) -> HandleType {
         HandleType::Unknown
+    }
+
+    /// A descriptor on Windows is a C runtime file number (node's `fs`
+    /// gives them; sockets have none): node.exe's own `uv_guess_handle`
+    /// classifies it, so the answer is node's. `Unknown` without libuv.
+    pub(in super::super) fn guess_descriptor_type(descriptor: i32) -> HandleType {
+        type GuessHandle = unsafe extern "C" fn(i32) -> i32;
+        let Some(function) = find_symbol(c"uv_guess_handle") else {
+            return HandleType::Unknown;
+        };
+        // SAFETY: node.exe's export of this name is libuv's
+        // `uv_handle_type uv_guess_handle(uv_file)`; it accepts any number.
+        let kind = unsafe {
+            let guess: GuessHandle = std::mem::transmute(function.as_ptr());
+            guess(descriptor)
+        };
+        // uv_handle_type's values (include/uv.h): NAMED_PIPE 7, TCP 12,
+        // TTY 14, UDP 15, FILE 17.
+        match kind {
+            7 => HandleType::Pipe,
+            12 => HandleType::Tcp,
+            14 => HandleType::Tty,
+            15 => HandleType::Udp,
+            17 => HandleType::File,
+            _ => HandleType::Unknown,
+        }
+    }
+
+    pub(in super::super) const LIBUV_RULES: LibuvRules = LibuvRules {
+        buffer_size_without_socket: -4050, // ENOTSOCK: getsockopt on INVALID_SOCKET
+        lowest_multicast_ttl: -1,
+        reuse_port_refused: true,
+        rebind_is_noop: true,
+    };
+
+    /// libuv's `uv_udp_set_ttl` sets `IPV6_HOPLIMIT` (21) on an IPv6 socket
+    /// on Windows, not `IPV6_UNICAST_HOPS` (src/win/udp.c `SOCKOPT_SETTER`).
+    pub(in super::super) fn set_unicast_hops_v6(socket: &Socket, hops: u32) -> io::Result<()> {
+        const IPV6_HOPLIMIT: i32 = 21;
+        set_int_option(socket, IPPROTO_IPV6, IPV6_HOPLIMIT, hops as i32)
     }
 
     /// node.exe exports libuv and N-API: look in the process's own module,
@@ -671,6 +714,16 @@ pub(super) mod os {
         interface: u32,
         join: bool,
     ) -> io::Result<()> {
+        // libuv's uv__udp_set_source_membership6 refuses a bound IPv4
+        // socket before it asks Winsock (src/win/udp.c).
+        if socket
+            .local_addr()
+            .ok()
+            .and_then(|a| a.as_socket())
+            .is_some_and(|a| a.is_ipv4())
+        {
+            return Err(Errno::EINVAL.error());
+        }
         // SAFETY: GROUP_SOURCE_REQ is plain data.
         let mut request: GROUP_SOURCE_REQ = unsafe { std::mem::zeroed() };
         request.gsr_interface = interface;

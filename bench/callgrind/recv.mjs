@@ -1,0 +1,134 @@
+// Instructions per received datagram, counted by valgrind's callgrind
+// (repeatable on a loaded machine, unlike time): a receive-only server
+// (recv-server.cjs) runs under callgrind with instrumentation off; a
+// node:dgram client sends bursts of BURST datagrams of SIZE bytes, each burst
+// after the server acknowledged the previous one (one 1-byte datagram from a
+// node:dgram socket per burst, for both modules); after WARMUP datagrams (the
+// JIT settles) `callgrind_control -i on` counts the next MEASURED ones, then
+// `-i off`. Every thread of the server is counted, user space only. Also
+// printed: the calls per burst of the system-call wrappers that say how the
+// work was split (epoll_wait = wake-ups, recvmmsg / recvmsg = reads). Usage:
+//   node bench/callgrind/recv.mjs [--burst 64] [--size 64] [--warmup 12800] [--measured 6400]
+//     [--listener message|messages] [--modules node,fast] [--env NAME=VALUE]...
+// Prints one JSON line per module.
+import { spawn, spawnSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..', '..');
+const args = process.argv.slice(2);
+const option = (name, fallback) => {
+  const i = args.indexOf(name);
+  return i === -1 ? fallback : args[i + 1];
+};
+const burst = Number(option('--burst', 64));
+const size = Number(option('--size', 64));
+const warmup = Number(option('--warmup', 12800));
+const measured = Number(option('--measured', 6400));
+const listener = option('--listener', 'message');
+const modules = option('--modules', 'node,fast').split(',');
+const extraEnv = Object.fromEntries(args.flatMap((a, i) => (args[i - 1] === '--env' ? [a.split('=')] : [])));
+const COUNTED_CALLS = ['epoll_wait', 'epoll_pwait', 'recvmmsg', 'recvmsg'];
+
+if (warmup % burst || measured % burst) {
+  process.stderr.write('--warmup and --measured must be multiples of --burst\n');
+  process.exit(2);
+}
+if (spawnSync('valgrind', ['--version']).status !== 0) {
+  process.stderr.write('valgrind is needed: apt-get install valgrind\n');
+  process.exit(2);
+}
+
+/** Runs the server under callgrind: the instructions and the counted calls of the measured datagrams. */
+async function measure(module) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'fastdgram-callgrind-'));
+  const out = path.join(dir, 'callgrind.out');
+  const count = warmup + measured;
+  const serverArgs = [path.join(here, 'recv-server.cjs'), module, String(count), String(burst), String(size), listener];
+  const server = spawn('valgrind', ['--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${out}`, '--smc-check=all-non-file', process.execPath, ...serverArgs], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...extraEnv },
+  });
+  let stderr = '';
+  server.stderr.on('data', (d) => { stderr += d; });
+  const port = await new Promise((resolve, reject) => {
+    server.stdout.once('data', (d) => resolve(Number(String(d).trim())));
+    server.once('exit', (code) => reject(new Error(`server exited (${code}): ${stderr.slice(-500)}`)));
+  });
+  const instrument = (on) => {
+    const r = spawnSync('callgrind_control', ['-i', on ? 'on' : 'off', String(server.pid)], { timeout: 30000, encoding: 'utf8' });
+    if (r.status !== 0 || !/OK/.test(r.stdout)) throw new Error(`callgrind_control failed: ${r.stdout}${r.stderr}`);
+  };
+  await feed(port, count, (received) => {
+    if (received === warmup) instrument(true);
+    if (received === count) instrument(false);
+  });
+  const code = await new Promise((resolve) => (server.exitCode !== null ? resolve(server.exitCode) : server.once('exit', resolve)));
+  if (code !== 0) throw new Error(`server exited with ${code}: ${stderr.slice(-500)}`);
+  const text = readFileSync(out, 'utf8');
+  if (process.env.KEEP) process.stderr.write(out + '\n'); else rmSync(dir, { recursive: true, force: true });
+  // With instrumentation toggled, 'totals' holds the count ('summary' stays 0).
+  const totals = /^totals:\s+(\d+)/m.exec(text);
+  if (!totals) throw new Error('no totals line in the callgrind output');
+  return { instructions: Number(totals[1]), calls: callsTo(text, COUNTED_CALLS) };
+}
+
+/** Calls to each of `names` in a callgrind output (every caller's call edges summed). */
+function callsTo(text, names) {
+  const nameOf = new Map();
+  const calls = Object.fromEntries(names.map((n) => [n, 0]));
+  let callee;
+  for (const line of text.split('\n')) {
+    const fn = /^c?fn=\((\d+)\)(?: (.*))?$/.exec(line);
+    if (fn) {
+      if (fn[2] !== undefined) nameOf.set(fn[1], fn[2]);
+      callee = line.startsWith('cfn=') ? nameOf.get(fn[1]) : undefined;
+      continue;
+    }
+    const edge = /^calls=(\d+)/.exec(line);
+    if (edge && callee !== undefined) {
+      const base = callee.replace(/@.*$/, '').replace(/^__(libc_)?/, '');
+      if (base in calls) calls[base] += Number(edge[1]);
+      callee = undefined;
+    }
+  }
+  return calls;
+}
+
+/** Sends `count` datagrams in bursts, each after the previous burst's acknowledgement; `onBurst(n)` at each. */
+function feed(port, count, onBurst) {
+  const client = createSocket('udp4');
+  const payload = Buffer.alloc(size, 0x72);
+  return new Promise((resolve, reject) => {
+    let sent = 0;
+    let timer;
+    const sendBurst = () => {
+      for (let i = 0; i < burst; i++) client.send(payload, port, '127.0.0.1');
+      sent += burst;
+      clearTimeout(timer);
+      timer = setTimeout(() => reject(new Error(`no acknowledgement for 60 s after ${sent - burst} of ${count}`)), 60000);
+    };
+    client.on('message', () => {
+      onBurst(sent);
+      if (sent === count) {
+        clearTimeout(timer);
+        client.close();
+        resolve();
+      } else {
+        sendBurst();
+      }
+    });
+    client.bind(0, '127.0.0.1', sendBurst);
+  });
+}
+
+for (const label of modules) {
+  const module = label === 'node' ? 'node:dgram' : root;
+  const { instructions, calls } = await measure(module);
+  const perBurst = Object.fromEntries(Object.entries(calls).filter(([, n]) => n).map(([name, n]) => [name, +(n / (measured / burst)).toFixed(2)]));
+  process.stdout.write(`${JSON.stringify({ module: label === 'node' ? 'node:dgram' : 'fastdgram', env: extraEnv, listener, burst, size, measured, perDatagram: Math.round(instructions / measured), callsPerBurst: perBurst })}\n`);
+}
