@@ -17,6 +17,7 @@ import {
   valueZoo,
   dumpObservations,
   nodeAtLeast,
+  DGRAM_VALIDATES_BUFFER_SIZES,
   closeQuietly,
   firstOf,
   safeAddress,
@@ -105,8 +106,14 @@ for (const option of ['recvBufferSize', 'sendBufferSize']) {
     });
     t.false(expected['0'].threw);
     t.false(expected.NaN.threw);
-    t.is(expected['-1'].error.code, 'ERR_OUT_OF_RANGE');
-    t.is(expected["'1'"].error.code, 'ERR_INVALID_ARG_TYPE');
+    if (DGRAM_VALIDATES_BUFFER_SIZES) {
+      t.is(expected['-1'].error.code, 'ERR_OUT_OF_RANGE');
+      t.is(expected["'1'"].error.code, 'ERR_INVALID_ARG_TYPE');
+    } else {
+      // Before nodejs/node#56084 a bad size fails only at bind.
+      t.false(expected['-1'].threw);
+      t.false(expected["'1'"].threw);
+    }
   });
 }
 
@@ -186,7 +193,7 @@ test('createSocket: which invalid option is reported first', async (t) => {
     }
     return out;
   });
-  t.is(expected['type + recvBufferSize'].code, 'ERR_OUT_OF_RANGE');
+  t.is(expected['type + recvBufferSize'].code, DGRAM_VALIDATES_BUFFER_SIZES ? 'ERR_OUT_OF_RANGE' : 'ERR_SOCKET_BAD_TYPE');
 });
 
 test('createSocket: options objects of unusual shapes (inherited, getters, null prototype, arrays)', async (t) => {

@@ -6,7 +6,7 @@ import test from 'ava';
 import dgram from 'node:dgram';
 import { createRequire } from 'node:module';
 import { Sockets, sleep, waitUntil } from './fixtures/udp.mjs';
-import { unlessUntranslated } from './helpers/emulation.mjs';
+import { timeScaled, unlessUntranslated } from './helpers/emulation.mjs';
 
 const fastdgram = createRequire(import.meta.url)('..');
 
@@ -286,7 +286,7 @@ test.serial("a 'message' listener that throws while a whole batch is delivered l
       console.log(JSON.stringify({ seen, uncaught }));
       receiver.close();
       sender.close();
-    }, 1500);
+    }, ${timeScaled(1500)});
   `;
   const run = await runNode(code, { timeout: 8000 });
   t.is(run.exitCode, 0, run.stderr);

@@ -107,6 +107,16 @@ for (const scenario of SCENARIOS) {
   });
 }
 
+test('item 2: the binding\'s Buffer arguments (sendLater, sendBatch) given values that are not Buffers throw a JavaScript Error, never abort the process (Node.js 20.11 asserts in napi_get_buffer_info)', async (t) => {
+  const r = await runFixture('reliability-non-buffer.mjs', [], { timeout: 30_000, t });
+  t.is(r.signal, null, `killed by a signal: ${childReport(r)}`);
+  t.is(r.code, 0, `exited with ${r.code}: ${childReport(r)}`);
+  t.truthy(r.result, `no RESULT: ${childReport(r)}`);
+  if (!r.result) return;
+  t.is(r.result.outcomes.length, 16);
+  for (const o of r.result.outcomes) t.deepEqual(o, { call: o.call, label: o.label, threw: true, isError: true });
+});
+
 test('item 2: every entry point of the native binding, called with 20,000 generated arguments of every type and a wrong `this`, returns or throws a JavaScript Error and never aborts the process', async (t) => {
   t.timeout(60_000);
   const seed = Number(process.env.RELIABILITY_SEED || Math.floor(Math.random() * 2 ** 31));

@@ -29,6 +29,27 @@ export const BIND_CALLBACK_LISTENS_FOR_ERROR = Function.prototype.toString
   .call(nodePrototype.bind)
   .includes("this.on('error', removeListeners)");
 
+/**
+ * createSocket() validates `recvBufferSize`/`sendBufferSize` (validateUint32)
+ * since nodejs/node#56084 (absent in Node.js 20.11.0, present in 20.20.2);
+ * before, a bad size was reported only at bind (ERR_SOCKET_BAD_BUFFER_SIZE).
+ * Node's source text of its Socket constructor says which (the newer way
+ * where it cannot be read).
+ */
+const socketSource = Function.prototype.toString.call(dgram.Socket);
+export const VALIDATES_BUFFER_SIZE_OPTIONS =
+  socketSource.includes('validateUint32(options.recvBufferSize') || !socketSource.includes('options.recvBufferSize');
+
+/**
+ * A bind whose address lookup fails after close() still emits 'error' in
+ * older Node.js 20 releases (20.11.0: the lookup callback tests the error
+ * before the handle); newer ones return first (20.20.2 and later majors).
+ * Read from node's bind() (the newer way where it cannot be read).
+ */
+export const BIND_LOOKUP_ERROR_AFTER_CLOSE = /lookup\(address, \(err, ip\) => \{\s*if \(err\)/.test(
+  Function.prototype.toString.call(nodePrototype.bind),
+);
+
 const STATE_SYMBOL_DESCRIPTION = 'state symbol';
 let lookupReadAtCreation: boolean | undefined;
 

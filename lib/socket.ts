@@ -44,7 +44,13 @@ import { defaultLookup, lookupForType } from './lookup';
 import type { Lookup } from './lookup';
 import { guessHandleType, FLAG_REUSE_PORT, UV_UDP_IPV6ONLY, UV_UDP_REUSEADDR } from './native';
 import { bindThroughPrimary, isClusterWorker } from './cluster';
-import { BIND_CALLBACK_LISTENS_FOR_ERROR, HAS_DEPRECATED_MEMBERS, HAS_SYNC_BIND } from './node-dgram';
+import {
+  BIND_CALLBACK_LISTENS_FOR_ERROR,
+  BIND_LOOKUP_ERROR_AFTER_CLOSE,
+  HAS_DEPRECATED_MEMBERS,
+  HAS_SYNC_BIND,
+  VALIDATES_BUFFER_SIZE_OPTIONS,
+} from './node-dgram';
 import { readDontFragment, withPathMtu } from './ip-options';
 import { abandonPrepared, prepareBatch, sendPrepared } from './send-many';
 import type { SendManyTarget } from './send-many';
@@ -172,8 +178,10 @@ export class Socket extends EventEmitter {
       options = type;
       type = options.type;
       lookup = options.lookup;
-      if (options.recvBufferSize) validateUint32(options.recvBufferSize, 'options.recvBufferSize');
-      if (options.sendBufferSize) validateUint32(options.sendBufferSize, 'options.sendBufferSize');
+      if (VALIDATES_BUFFER_SIZE_OPTIONS) {
+        if (options.recvBufferSize) validateUint32(options.recvBufferSize, 'options.recvBufferSize');
+        if (options.sendBufferSize) validateUint32(options.sendBufferSize, 'options.sendBufferSize');
+      }
       recvBufferSize = options.recvBufferSize;
       sendBufferSize = options.sendBufferSize;
       if (options.receiveBlockList) {
@@ -728,6 +736,10 @@ function bindTarget(socket: Socket, portArg: unknown, addressArg: unknown): Bind
 function bindAddress(socket: Socket, target: BindTarget): void {
   const state = socket[kState];
   handleOf(socket).lookup(target.address, (err, ip) => {
+    if (err && BIND_LOOKUP_ERROR_AFTER_CLOSE) {
+      bindFailed(socket, err);
+      return;
+    }
     if (!state.handle) return; // closed in the meantime
     if (err) {
       bindFailed(socket, err);

@@ -10,13 +10,12 @@ use fastdgram_core::{
     BindFlags, BlockList, Errno, Family, HandleType, Queued, RawSocket, Receiver, ReceiverLimits,
     SendQueue, UdpSocket,
 };
-use napi::bindgen_prelude::{
-    Buffer, BufferSlice, Either, Function, Int32ArraySlice, JsValue, Unknown,
-};
+use napi::bindgen_prelude::{Either, Function, Int32ArraySlice, JsValue, Unknown};
 use napi::threadsafe_function::ThreadsafeFunctionCallMode;
 use napi::{Env, Result};
 use napi_derive::napi;
 
+use crate::buffer_arg::{BufferArg, BufferSliceArg};
 use crate::events::{build_events_fn, errno_of, EventsFn, NativeEvent};
 use crate::poll::{is_watched_by_loop, PollReceiver};
 
@@ -535,7 +534,7 @@ impl NativeUdp {
     #[napi]
     pub fn send_batch(
         &self,
-        buffers: Vec<BufferSlice<'_>>,
+        #[napi(ts_arg_type = "Array<Buffer>")] buffers: Vec<BufferSliceArg<'_>>,
         ports: &[u32],
         ips: Vec<String>,
         froms: Option<Vec<String>>,
@@ -546,16 +545,12 @@ impl NativeUdp {
             Err(errno) => return vec![errno],
         };
         let froms = froms.unwrap_or_default();
-        let datagrams =
-            buffers
-                .iter()
-                .zip(ports)
-                .zip(&ips)
-                .enumerate()
-                .map(|(index, ((data, &port), ip))| {
-                    let from = froms.get(index).map_or("", String::as_str);
-                    (Ok(&data[..]), port, ip.as_str(), from)
-                });
+        let datagrams = buffers.iter().zip(ports).zip(&ips).enumerate().map(
+            |(index, ((BufferSliceArg(data), &port), ip))| {
+                let from = froms.get(index).map_or("", String::as_str);
+                (Ok(&data[..]), port, ip.as_str(), from)
+            },
+        );
         send_in_order(
             socket,
             datagrams,
@@ -603,7 +598,7 @@ impl NativeUdp {
     pub fn send_later(
         &mut self,
         env: Env,
-        data: Buffer,
+        #[napi(ts_arg_type = "Buffer")] data: BufferArg,
         port: u32,
         ip: Option<String>,
         id: u32,
@@ -634,7 +629,7 @@ impl NativeUdp {
         };
         let queued = Queued {
             id,
-            data: data.to_vec(),
+            data: data.0.to_vec(),
             to,
             from,
             group: group.unwrap_or(0),
