@@ -6,60 +6,28 @@
 // MEASURED ones, then `-i off`. Every thread of the server is counted. Usage:
 //   node bench/callgrind/echo.mjs [--burst 32] [--warmup 12032] [--measured 3000] [--env NAME=VALUE]...
 // Prints one JSON line per module: instructions per datagram.
-import { spawn, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { commandLine, requireValgrind, serverUnderCallgrind, totalInstructions } from './harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
-const args = process.argv.slice(2);
-const option = (name, fallback) => {
-  const i = args.indexOf(name);
-  return i === -1 ? fallback : Number(args[i + 1]);
-};
-const burst = option('--burst', 32);
-const warmup = option('--warmup', 12032);
-const measured = option('--measured', 3000);
-const extraEnv = Object.fromEntries(args.flatMap((a, i) => (args[i - 1] === '--env' ? [a.split('=')] : [])));
-
-if (spawnSync('valgrind', ['--version']).status !== 0) {
-  process.stderr.write('valgrind is needed: apt-get install valgrind\n');
-  process.exit(2);
-}
+const { option, extraEnv } = commandLine();
+const burst = Number(option('--burst', 32));
+const warmup = Number(option('--warmup', 12032));
+const measured = Number(option('--measured', 3000));
+requireValgrind();
 
 /** Runs the server under callgrind; the instructions of the measured datagrams. */
 async function instructions(module) {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'fastdgram-callgrind-'));
-  const out = path.join(dir, 'callgrind.out');
   const count = warmup + measured;
-  const server = spawn('valgrind', ['--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${out}`, '--smc-check=all-non-file', process.execPath, path.join(here, 'echo-server.cjs'), module, String(count)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...extraEnv },
-  });
-  let stderr = '';
-  server.stderr.on('data', (d) => { stderr += d; });
-  const port = await new Promise((resolve, reject) => {
-    server.stdout.once('data', (d) => resolve(Number(String(d).trim())));
-    server.once('exit', (code) => reject(new Error(`server exited (${code}): ${stderr.slice(-500)}`)));
-  });
-  const instrument = (on) => {
-    const r = spawnSync('callgrind_control', ['-i', on ? 'on' : 'off', String(server.pid)], { timeout: 30000, encoding: 'utf8' });
-    if (r.status !== 0 || !/OK/.test(r.stdout)) throw new Error(`callgrind_control failed: ${r.stdout}${r.stderr}`);
-  };
-  await feed(port, count, (echoed) => {
-    if (echoed === warmup) instrument(true);
-    if (echoed === count) instrument(false);
-  });
-  const code = await new Promise((resolve) => (server.exitCode !== null ? resolve(server.exitCode) : server.once('exit', resolve)));
-  if (code !== 0) throw new Error(`server exited with ${code}`);
-  // With instrumentation toggled, 'totals' holds the count ('summary' stays 0).
-  const summary = /^totals:\s+(\d+)/m.exec(readFileSync(out, 'utf8'));
-  if (process.env.KEEP) process.stderr.write(out + '\n'); else rmSync(dir, { recursive: true, force: true });
-  if (!summary) throw new Error('no totals line in the callgrind output');
-  return Number(summary[1]);
+  const text = await serverUnderCallgrind(path.join(here, 'echo-server.cjs'), [module, String(count)], extraEnv, (port, instrument) =>
+    feed(port, count, (echoed) => {
+      if (echoed === warmup) instrument(true);
+      if (echoed === count) instrument(false);
+    }));
+  return totalInstructions(text);
 }
 
 /** Sends `count` datagrams in bursts, each burst after the previous one's echoes; `onEcho(n)` at each burst's end. */

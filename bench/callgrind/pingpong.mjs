@@ -8,33 +8,22 @@
 //   node bench/callgrind/pingpong.mjs [--warmup 3000] [--short 3000] [--long 13000] [--env NAME=VALUE]...
 // Prints one JSON line per module.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { callgrindArgs, commandLine, outputFile, requireValgrind, totalInstructions } from './harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const child = path.join(here, '..', 'child.mjs');
-const args = process.argv.slice(2);
-const option = (name, fallback) => {
-  const i = args.indexOf(name);
-  return i === -1 ? fallback : Number(args[i + 1]);
-};
-const warmup = option('--warmup', 3000);
-const short = option('--short', 3000);
-const long = option('--long', 13000);
-const extraEnv = Object.fromEntries(args.flatMap((a, i) => (args[i - 1] === '--env' ? [a.split('=')] : [])));
-
-if (spawnSync('valgrind', ['--version']).status !== 0) {
-  process.stderr.write('valgrind is needed: apt-get install valgrind\n');
-  process.exit(2);
-}
+const { option, extraEnv } = commandLine();
+const warmup = Number(option('--warmup', 3000));
+const short = Number(option('--short', 3000));
+const long = Number(option('--long', 13000));
+requireValgrind();
 
 /** The whole run's instruction count with `count` measured round trips. */
-function totalInstructions(module, count) {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'fastdgram-callgrind-'));
-  const out = path.join(dir, 'callgrind.out');
-  const run = spawnSync('valgrind', ['--tool=callgrind', `--callgrind-out-file=${out}`, '--smc-check=all-non-file', process.execPath, child, 'pingpong', module, '4', '64', JSON.stringify({ warmup, count, maxMs: 300000 })], {
+function instructionsWith(module, count) {
+  const { out, read } = outputFile();
+  const run = spawnSync('valgrind', callgrindArgs(out, child, ['pingpong', module, '4', '64', JSON.stringify({ warmup, count, maxMs: 300000 })]), {
     encoding: 'utf8',
     timeout: 600000,
     env: { ...process.env, ...extraEnv },
@@ -42,13 +31,10 @@ function totalInstructions(module, count) {
   if (run.status !== 0) throw new Error(`pingpong under callgrind failed (${run.status}): ${run.stderr.slice(-500)}`);
   const result = JSON.parse(run.stdout.trim().split('\n').pop()).result;
   if (result.n !== count) throw new Error(`measured ${result.n} round trips, wanted ${count}`);
-  const totals = /^totals:\s+(\d+)/m.exec(readFileSync(out, 'utf8'));
-  if (process.env.KEEP) process.stderr.write(out + '\n'); else rmSync(dir, { recursive: true, force: true });
-  if (!totals) throw new Error('no totals line in the callgrind output');
-  return Number(totals[1]);
+  return totalInstructions(read());
 }
 
 for (const [label, module] of [['node:dgram', 'node'], ['fastdgram', 'fastdgram']]) {
-  const difference = totalInstructions(module, long) - totalInstructions(module, short);
+  const difference = instructionsWith(module, long) - instructionsWith(module, short);
   process.stdout.write(`${JSON.stringify({ module: label, env: extraEnv, warmup, short, long, perRoundTrip: Math.round(difference / (long - short)) })}\n`);
 }

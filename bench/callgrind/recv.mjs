@@ -11,70 +11,38 @@
 //   node bench/callgrind/recv.mjs [--burst 64] [--size 64] [--warmup 12800] [--measured 6400]
 //     [--listener message|messages] [--modules node,fast] [--env NAME=VALUE]...
 // Prints one JSON line per module.
-import { spawn, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { commandLine, requireValgrind, serverUnderCallgrind, totalInstructions } from './harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
-const args = process.argv.slice(2);
-const option = (name, fallback) => {
-  const i = args.indexOf(name);
-  return i === -1 ? fallback : args[i + 1];
-};
+const { option, extraEnv } = commandLine();
 const burst = Number(option('--burst', 64));
 const size = Number(option('--size', 64));
 const warmup = Number(option('--warmup', 12800));
 const measured = Number(option('--measured', 6400));
 const listener = option('--listener', 'message');
 const modules = option('--modules', 'node,fast').split(',');
-const extraEnv = Object.fromEntries(args.flatMap((a, i) => (args[i - 1] === '--env' ? [a.split('=')] : [])));
 const COUNTED_CALLS = ['epoll_wait', 'epoll_pwait', 'recvmmsg', 'recvmsg'];
 
 if (warmup % burst || measured % burst) {
   process.stderr.write('--warmup and --measured must be multiples of --burst\n');
   process.exit(2);
 }
-if (spawnSync('valgrind', ['--version']).status !== 0) {
-  process.stderr.write('valgrind is needed: apt-get install valgrind\n');
-  process.exit(2);
-}
+requireValgrind();
 
 /** Runs the server under callgrind: the instructions and the counted calls of the measured datagrams. */
 async function measure(module) {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'fastdgram-callgrind-'));
-  const out = path.join(dir, 'callgrind.out');
   const count = warmup + measured;
-  const serverArgs = [path.join(here, 'recv-server.cjs'), module, String(count), String(burst), String(size), listener];
-  const server = spawn('valgrind', ['--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${out}`, '--smc-check=all-non-file', process.execPath, ...serverArgs], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...extraEnv },
-  });
-  let stderr = '';
-  server.stderr.on('data', (d) => { stderr += d; });
-  const port = await new Promise((resolve, reject) => {
-    server.stdout.once('data', (d) => resolve(Number(String(d).trim())));
-    server.once('exit', (code) => reject(new Error(`server exited (${code}): ${stderr.slice(-500)}`)));
-  });
-  const instrument = (on) => {
-    const r = spawnSync('callgrind_control', ['-i', on ? 'on' : 'off', String(server.pid)], { timeout: 30000, encoding: 'utf8' });
-    if (r.status !== 0 || !/OK/.test(r.stdout)) throw new Error(`callgrind_control failed: ${r.stdout}${r.stderr}`);
-  };
-  await feed(port, count, (received) => {
-    if (received === warmup) instrument(true);
-    if (received === count) instrument(false);
-  });
-  const code = await new Promise((resolve) => (server.exitCode !== null ? resolve(server.exitCode) : server.once('exit', resolve)));
-  if (code !== 0) throw new Error(`server exited with ${code}: ${stderr.slice(-500)}`);
-  const text = readFileSync(out, 'utf8');
-  if (process.env.KEEP) process.stderr.write(out + '\n'); else rmSync(dir, { recursive: true, force: true });
-  // With instrumentation toggled, 'totals' holds the count ('summary' stays 0).
-  const totals = /^totals:\s+(\d+)/m.exec(text);
-  if (!totals) throw new Error('no totals line in the callgrind output');
-  return { instructions: Number(totals[1]), calls: callsTo(text, COUNTED_CALLS) };
+  const serverArgs = [module, String(count), String(burst), String(size), listener];
+  const text = await serverUnderCallgrind(path.join(here, 'recv-server.cjs'), serverArgs, extraEnv, (port, instrument) =>
+    feed(port, count, (received) => {
+      if (received === warmup) instrument(true);
+      if (received === count) instrument(false);
+    }));
+  return { instructions: totalInstructions(text), calls: callsTo(text, COUNTED_CALLS) };
 }
 
 /** Calls to each of `names` in a callgrind output (every caller's call edges summed). */
