@@ -52,6 +52,8 @@ const HELP = `Usage: npm run bench -- [options]
                         batchecho,gsorecv,gsopair (default all; memory comes from recv)
   --switches            echoload, capacity: also fastdgram with each technique switched off
   --drains N            capacity: fill-and-drain cycles per measurement (default 5; --quick: 3)
+  --recv-buffer BYTES   recv, echoload, batchrecv, gsorecv: the receivers' SO_RCVBUF, for node:dgram,
+                        fastdgram and C alike (recvBufferSize; default: the system's)
   --sizes LIST          datagram sizes in bytes (default 64,1400)
   --families LIST       4,6 (default both)
   --window MS           measured window of recv/send/echo/reuseport/sendmany/batchrecv
@@ -75,7 +77,7 @@ function parseArgs(argv) {
   const o = {
     quick: false, reps: null, scenarios: SCENARIOS.slice(), memory: true, sizes: [64, 1400], families: [4, 6],
     window: null, warmup: null, echoRate: 100000, pingpongCount: null, inflight: 64,
-    workers: [1, 2], sources: 64, manyInflight: 4, switches: false, drains: null,
+    workers: [1, 2], sources: 64, manyInflight: 4, switches: false, drains: null, recvBuffer: null,
     node: process.execPath, c: true, build: false, json: null, chart: null,
   };
   const list = (v) => String(v).split(',').map((s) => s.trim()).filter(Boolean);
@@ -116,6 +118,7 @@ function parseArgs(argv) {
       case '--many-inflight': o.manyInflight = int(a, val()); break;
       case '--switches': o.switches = true; break;
       case '--drains': o.drains = int(a, val()); break;
+      case '--recv-buffer': o.recvBuffer = int(a, val()); break;
       case '--node': o.node = path.resolve(val()); break;
       case '--no-c': o.c = false; break;
       case '--build': o.build = true; break;
@@ -348,13 +351,15 @@ function variants(scenario) {
 
 function subject(scenario, mod, family, size, extra, timeoutMs, env) {
   const label = `${scenario}/${variantLabel(mod)}`;
-  const childOpts = { warmupMs: opts.warmup, windowMs: opts.window, maxMs: timeoutMs - 500, ...extra };
+  const childOpts = { warmupMs: opts.warmup, windowMs: opts.window, maxMs: timeoutMs - 500, ...(opts.recvBuffer ? { recvBufferSize: opts.recvBuffer } : {}), ...extra };
   const switched = switchOf(mod);
   const module = switched ? 'fast' : mod;
   return start(label, opts.node, [childScript, scenario, module, String(family), String(size), JSON.stringify(childOpts)], timeoutMs, switched?.env ?? env);
 }
 
 const budget = () => opts.warmup + opts.window + 8000;
+// The C receivers' optional last argument: --recv-buffer's SO_RCVBUF.
+const cRecvBuffer = () => (opts.recvBuffer ? [opts.recvBuffer] : []);
 
 // Starts the receiver `rx` resolves from, floods its port with the C blaster
 // (from `sources` source ports) and returns the receiver's result.
@@ -377,7 +382,7 @@ async function underBlaster(rx, family, size, sources, timeoutMs, mode = 'blast'
 async function measureRecv(mod, family, size, scenario = 'recv') {
   const timeoutMs = budget();
   const rx = mod === 'c'
-    ? start('recv/C', cBinary, ['recv', family, size, opts.warmup, opts.window, timeoutMs - 1000].map(String), timeoutMs)
+    ? start('recv/C', cBinary, ['recv', family, size, opts.warmup, opts.window, timeoutMs - 1000, ...cRecvBuffer()].map(String), timeoutMs)
     : subject(scenario, mod, family, size, {}, timeoutMs);
   const r = await underBlaster(rx, family, size, 1, timeoutMs);
   const key = mod === 'c' ? 'recv' : scenario;
@@ -565,7 +570,7 @@ const GSO_VARIANTS = {
 const NO_GRO = { FASTDGRAM_NO_GRO: '1' };
 
 function gsoReceiver(scenario, mod, family, size, timeoutMs) {
-  if (mod === 'c') return start(`${scenario}/C`, cBinary, ['recv-gro', family, size, opts.warmup, opts.window, timeoutMs - 1000].map(String), timeoutMs);
+  if (mod === 'c') return start(`${scenario}/C`, cBinary, ['recv-gro', family, size, opts.warmup, opts.window, timeoutMs - 1000, ...cRecvBuffer()].map(String), timeoutMs);
   const child = mod === 'fast:messages' ? 'batchrecv' : 'recv';
   const module = mod === 'node' ? 'node' : 'fast';
   return subject(child, module, family, size, {}, timeoutMs, mod === 'fast:nogro' ? NO_GRO : undefined);
@@ -926,6 +931,7 @@ async function main() {
     `Medians of ${opts.reps} repetition${opts.reps > 1 ? 's' : ''}; node ${nodeVersion}; ${buildText}; ${cpu.length} × ${cpu[0]?.model ?? 'cpu'}; Linux ${os.release()}; loopback.`,
     `recv/send/echo: ${opts.warmup} ms warm-up, ${opts.window} ms window; echo load ${opts.echoRate.toLocaleString('en-US')} dgram/s; ping-pong ${opts.pingpongCount.toLocaleString('en-US')} round trips (at most ${opts.quick ? 1.5 : 3} s); send ≤ ${opts.inflight} callbacks in flight.`,
     ...(opts.scenarios.some((x) => LOAD_SCENARIOS.includes(x)) ? [`echo under flood: the recv blaster's flood, every datagram sent back with send() (no callback), CPU per datagram handled; echo capacity: the same server's rate draining a full ${CAPACITY_RECV_BUFFER / 1048576} MiB receive queue (filled while it was stopped, blaster stopped meanwhile), median of ${opts.drains} drains; no C limit for these.`] : []),
+    ...(opts.recvBuffer ? [`Receivers' SO_RCVBUF set to ${opts.recvBuffer.toLocaleString('en-US')} bytes (--recv-buffer), for node:dgram, fastdgram and C alike.`] : []),
     opts.c ? 'C limit: recv and memory = a recvmmsg receiver under the same blaster; send = a sendmmsg sender to the same sink; echo = a recvmmsg/sendmmsg echo server; ping-pong = blocking send/recv between two sockets.' : 'C limit: not measured (--no-c).',
   ].join('\n');
   const hasBase = opts.scenarios.some((x) => BASE_SCENARIOS.includes(x) || LOAD_SCENARIOS.includes(x));
@@ -947,7 +953,7 @@ async function main() {
       node: { version: nodeVersion, path: opts.node },
       fastdgram: { ...identity, buildAfter: identityAfter.build },
       machine: { cpus: cpu.length, model: cpu[0]?.model ?? null, kernel: os.release() },
-      options: { reps: opts.reps, scenarios: opts.scenarios, switches: opts.switches, drains: opts.drains, memory: opts.memory, sizes: opts.sizes, families: opts.families, warmupMs: opts.warmup, windowMs: opts.window, echoRate: opts.echoRate, pingpongCount: opts.pingpongCount, pingpongWarmup: opts.pingpongWarmup, inflight: opts.inflight, workers: opts.workers, sources: opts.sources, manyInflight: opts.manyInflight, c: opts.c, quick: opts.quick },
+      options: { reps: opts.reps, recvBuffer: opts.recvBuffer, scenarios: opts.scenarios, switches: opts.switches, drains: opts.drains, memory: opts.memory, sizes: opts.sizes, families: opts.families, warmupMs: opts.warmup, windowMs: opts.window, echoRate: opts.echoRate, pingpongCount: opts.pingpongCount, pingpongWarmup: opts.pingpongWarmup, inflight: opts.inflight, workers: opts.workers, sources: opts.sources, manyInflight: opts.manyInflight, c: opts.c, quick: opts.quick },
       wallSeconds: wall,
       units: Object.fromEntries(ALL_METRICS.map((m) => [m.key, m.unit])),
       rows,
