@@ -4,6 +4,7 @@
 //! from them), and hands received batches to JavaScript. No socket logic
 //! and no platform code lives here.
 
+mod batch_memory;
 mod buffer_arg;
 mod encoding;
 mod events;

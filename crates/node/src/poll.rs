@@ -17,6 +17,7 @@ use fastdgram_core::{error_from_uv, BatchView, Errno, RawSocket, UdpSocket};
 use napi::bindgen_prelude::ToNapiValue;
 use napi::sys;
 
+use crate::batch_memory::new_buffer;
 use crate::encoding::{encode, encoded_len};
 use crate::events::errno_of;
 use crate::uv::{libuv, Libuv, UvHandle, UV_READABLE};
@@ -302,8 +303,9 @@ struct JsBatch {
     addresses: sys::napi_value,
 }
 
-/// Copies the received datagrams straight from the receive slots into a new
-/// JavaScript Buffer: the one copy between the kernel and JavaScript.
+/// Copies the received datagrams straight from the receive slots into a
+/// JavaScript Buffer of pooled memory (batch_memory.rs): the one copy between
+/// the kernel and JavaScript.
 /// `None` when a block list left nothing of the batch.
 unsafe fn encode_into_js(state: &PollState, view: &BatchView<'_>) -> napi::Result<Option<JsBatch>> {
     if view.is_empty() {
@@ -312,19 +314,13 @@ unsafe fn encode_into_js(state: &PollState, view: &BatchView<'_>) -> napi::Resul
     let env = state.env;
     let payload_bytes = view.total_len();
     let length = encoded_len(payload_bytes, view.len());
-    let mut data = ptr::null_mut();
-    let mut buffer = ptr::null_mut();
+    let mut addresses = String::new();
     unsafe {
-        // A Buffer, whose memory Node leaves uninitialised: every byte is
-        // written below, so the zero-fill of an ArrayBuffer (a quarter of the
-        // receive path's instructions at 1,400 B, bench/callgrind/recv.mjs)
-        // bought nothing. The wrapper makes each message a Buffer over its part.
-        napi_status(sys::napi_create_buffer(env, length, &mut data, &mut buffer))?;
-        let out: &mut [u8] = match length {
-            0 => &mut [],
-            _ => std::slice::from_raw_parts_mut(data.cast::<u8>(), length),
-        };
-        let addresses = encode(view.datagrams(), payload_bytes, out);
+        // The wrapper makes each message a Buffer over its part.
+        let buffer = new_buffer(env, length, |out| {
+            addresses = encode(view.datagrams(), payload_bytes, out);
+        })
+        .map_err(|status| napi::Error::from_status(napi::Status::from(status)))?;
         let addresses = match state.last_addresses.take() {
             // Usually the same peers as last time: the wrapper keeps its strings.
             previous if previous == addresses => {
