@@ -113,7 +113,7 @@ test('item 2: the binding\'s Buffer arguments (sendLater, sendBatch) given value
   t.is(r.code, 0, `exited with ${r.code}: ${childReport(r)}`);
   t.truthy(r.result, `no RESULT: ${childReport(r)}`);
   if (!r.result) return;
-  t.is(r.result.outcomes.length, 16);
+  t.is(r.result.outcomes.length, 24);
   for (const o of r.result.outcomes) t.deepEqual(o, { call: o.call, label: o.label, threw: true, isError: true });
 });
 

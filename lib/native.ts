@@ -1,6 +1,18 @@
 // The compiled Rust binding (crates/node), loaded by napi-rs' generated loader.
 import binding = require('../native/index.js');
 
+// A method the binding defines itself (crates/node/src/raw_send.rs), so the
+// generated declarations lack it.
+declare module '../native/index.js' {
+  interface NativeUdp {
+    /**
+     * Sends `data` now if the socket can take it: bytes sent, or a negative
+     * errno (`-EAGAIN`: use `sendLater`). `ip` is absent on a connected socket.
+     */
+    send(data: Uint8Array, port: number, ip?: string | undefined | null): number;
+  }
+}
+
 export type NativeUdp = binding.NativeUdp;
 export type AddressInfo = binding.AddressInfo;
 export const NativeUdp = binding.NativeUdp;

@@ -59,11 +59,6 @@ export declare class NativeUdp {
   connect(ip: string, port: number): number
   disconnect(): number
   /**
-   * Sends `data` now if the socket can take it: bytes sent, or a negative
-   * errno (`-EAGAIN`: use `sendLater`). `ip` is absent on a connected socket.
-   */
-  send(data: Uint8Array, port: number, ip?: string | undefined | null): number
-  /**
    * Sends datagrams now, in order, several per system call: `buffers[i]`
    * to `ips[i]:ports[i]` (`ips[i]` empty on a connected socket), from the
    * local address `froms[i]` where given and not empty. Returns one

@@ -204,13 +204,24 @@ impl UdpSocket {
     /// without waiting: `WouldBlock` means the caller should use [`send`](Self::send).
     /// `to` is `None` on a connected socket.
     pub fn try_send(&self, parts: &[&[u8]], to: Option<(&str, u16)>) -> io::Result<usize> {
-        let slices: Vec<IoSlice<'_>> = parts.iter().map(|part| IoSlice::new(part)).collect();
-        let sent = match to {
-            Some((ip, port)) => {
-                let addr = SockAddr::from(parse_socket_addr(ip, port, self.family)?);
-                self.sock().send_to_vectored(&slices, &addr)
+        let to = match to {
+            Some((ip, port)) => Some(SockAddr::from(parse_socket_addr(ip, port, self.family)?)),
+            None => None,
+        };
+        let sock = self.sock();
+        // One part (every send from JavaScript): `sendto`/`send`, which spare
+        // the kernel copying in a message header and an iovec array.
+        let sent = match (parts, &to) {
+            ([data], Some(addr)) => sock.send_to(data, addr),
+            ([data], None) => sock.send(data),
+            (_, to) => {
+                let slices: Vec<IoSlice<'_>> =
+                    parts.iter().map(|part| IoSlice::new(part)).collect();
+                match to {
+                    Some(addr) => sock.send_to_vectored(&slices, addr),
+                    None => sock.send_vectored(&slices),
+                }
             }
-            None => self.sock().send_vectored(&slices),
         };
         self.note_send(sent.map_err(sys::no_buffer_space_is_would_block))
     }

@@ -11,8 +11,10 @@ mod events;
 mod ip_options;
 mod platform;
 mod poll;
+mod raw_send;
 mod udp;
 mod uv;
 
 pub use platform::{native_capabilities, native_libuv_rules, uv_error_codes};
+pub use raw_send::define_raw_send;
 pub use udp::{guess_handle_type, NativeUdp};

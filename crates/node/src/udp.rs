@@ -508,13 +508,13 @@ impl NativeUdp {
 
     /// Sends `data` now if the socket can take it: bytes sent, or a negative
     /// errno (`-EAGAIN`: use `sendLater`). `ip` is absent on a connected socket.
-    #[napi]
-    pub fn send(&self, data: &[u8], port: u32, ip: Option<String>) -> i32 {
+    /// JavaScript calls it through `raw_send`.
+    pub(crate) fn send(&self, data: &[u8], port: u32, ip: Option<&str>) -> i32 {
         let socket = match self.socket() {
             Ok(socket) => socket,
             Err(errno) => return errno,
         };
-        let to = match (ip.as_deref(), port_of(port)) {
+        let to = match (ip, port_of(port)) {
             (Some(ip), Some(port)) => Some((ip, port)),
             (Some(_), None) => return EINVAL,
             (None, _) => None,
