@@ -73,17 +73,20 @@ impl UdpSocket {
 
     /// Binds to `ip:port`. As with libuv, a failed bind leaves the socket
     /// open and unbound, ready for another try; a bound socket cannot be bound
-    /// again (`EINVAL`).
+    /// again (`EINVAL`), except on Windows, where that bind does nothing.
     pub fn bind(&self, ip: &str, port: u16, flags: BindFlags) -> io::Result<()> {
+        let socket = self.sock();
+        // libuv on Windows (`uv__udp_maybe_bind`) returns before it looks at
+        // the address or the flags: even an IPv6 bind of the IPv4 socket a
+        // membership call made succeeds. Only a bound socket has a local
+        // address on Windows.
+        if sys::libuv_rules().rebind_is_noop && socket.local_addr().is_ok() {
+            return Ok(());
+        }
         if flags.ipv6_only && self.family != Family::V6 {
             return Err(einval());
         }
         let addr = parse_socket_addr(ip, port, self.family)?;
-        let socket = self.sock();
-        // Only a bound socket has a local address on Windows.
-        if sys::libuv_rules().rebind_is_noop && socket.local_addr().is_ok() {
-            return Ok(());
-        }
         if flags.reuse_addr {
             socket.set_reuse_address(true)?;
         }
