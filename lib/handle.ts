@@ -543,12 +543,15 @@ export class UdpHandle {
   }
 
   connect(ip: unknown, port: unknown): number {
+    const address = toText(ip);
+    // node parses the address in the handle's family before libuv sees it (udp_wrap.cc).
+    if (ipFamily(address) !== this.family) return UV_EINVAL;
     this.sendOutboxBeforeChange();
     if (!this.native) {
       const err = this.ensureBound(this.family);
       if (err) return err;
     }
-    const err = (this.native as NativeUdp).connect(toText(ip), toPort(port));
+    const err = (this.native as NativeUdp).connect(address, toPort(port));
     if (!err) this.connected = true;
     return err;
   }

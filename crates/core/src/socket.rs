@@ -194,7 +194,11 @@ impl UdpSocket {
     }
 
     pub fn connect(&self, ip: &str, port: u16) -> io::Result<()> {
-        let addr = parse_socket_addr(ip, port, self.family)?;
+        // The wrapper checked the handle's family; the socket's is the other
+        // one after an IPv4 membership on a udp6 handle (libuv made it so),
+        // and then the kernel answers, as it answers libuv's connect().
+        let addr = parse_socket_addr(ip, port, self.family)
+            .or_else(|_| parse_socket_addr(ip, port, self.family.other()))?;
         self.sock().connect(&SockAddr::from(addr))
     }
 
@@ -408,15 +412,17 @@ impl UdpSocket {
         interface: Option<&str>,
         join: bool,
     ) -> io::Result<()> {
-        match parse_any_ip(group)? {
-            (IpAddr::V4(group), _) => {
+        let (group, _) = parse_any_ip(group)?;
+        self.check_membership_family(&group)?;
+        match group {
+            IpAddr::V4(group) => {
                 let interface = interface_v4(interface)?;
                 match join {
                     true => self.sock().join_multicast_v4(&group, &interface),
                     false => self.sock().leave_multicast_v4(&group, &interface),
                 }
             }
-            (IpAddr::V6(group), _) => {
+            IpAddr::V6(group) => {
                 let index = interface_index_v6(interface)?;
                 match join {
                     true => self.sock().join_multicast_v6(&group, index),
@@ -436,6 +442,7 @@ impl UdpSocket {
     ) -> io::Result<()> {
         let (group, _) = parse_any_ip(group)?;
         let (source, _) = parse_ip(source, Family::of_ip(&group))?;
+        self.check_membership_family(&group)?;
         match (group, source) {
             (IpAddr::V4(group), IpAddr::V4(source)) => {
                 let interface = interface_v4(interface)?;
@@ -446,6 +453,16 @@ impl UdpSocket {
             }
             _ => self.set_source_membership_v6(source, group, interface, join),
         }
+    }
+
+    /// See [`sys::LibuvRules::membership_of_socket_family_only`].
+    fn check_membership_family(&self, group: &IpAddr) -> io::Result<()> {
+        if sys::libuv_rules().membership_of_socket_family_only
+            && Family::of_ip(group) != self.family
+        {
+            return Err(einval());
+        }
+        Ok(())
     }
 
     fn set_source_membership_v6(

@@ -13,5 +13,5 @@ mod poll;
 mod udp;
 mod uv;
 
-pub use platform::{native_capabilities, native_libuv_rules, uv_error_codes};
+pub use platform::{native_capabilities, native_libuv_rules, translate_os_error, uv_error_codes};
 pub use udp::{guess_handle_type, NativeUdp};
