@@ -194,12 +194,18 @@ impl UdpSocket {
     }
 
     pub fn connect(&self, ip: &str, port: u16) -> io::Result<()> {
-        // The wrapper checked the handle's family; the socket's is the other
-        // one after an IPv4 membership on a udp6 handle (libuv made it so),
-        // and then the kernel answers, as it answers libuv's connect().
-        let addr = parse_socket_addr(ip, port, self.family)
-            .or_else(|_| parse_socket_addr(ip, port, self.family.other()))?;
+        let addr = self.peer_address(ip, port)?;
         self.sock().connect(&SockAddr::from(addr))
+    }
+
+    /// `ip:port` as a peer of this socket (a destination, or the address to
+    /// connect to). The wrapper checked its family against the handle's; the
+    /// socket's is the other one after a membership call for a group of the
+    /// other family made it (as libuv does), and then the kernel answers,
+    /// as it answers libuv.
+    pub fn peer_address(&self, ip: &str, port: u16) -> io::Result<SocketAddr> {
+        parse_socket_addr(ip, port, self.family)
+            .or_else(|_| parse_socket_addr(ip, port, self.family.other()))
     }
 
     /// Dissolves the association made by [`connect`](Self::connect).
@@ -214,7 +220,7 @@ impl UdpSocket {
         let slices: Vec<IoSlice<'_>> = parts.iter().map(|part| IoSlice::new(part)).collect();
         let sent = match to {
             Some((ip, port)) => {
-                let addr = SockAddr::from(parse_socket_addr(ip, port, self.family)?);
+                let addr = SockAddr::from(self.peer_address(ip, port)?);
                 self.sock().send_to_vectored(&slices, &addr)
             }
             None => self.sock().send_vectored(&slices),
