@@ -58,6 +58,12 @@ function finish(result) {
   process.exit(0);
 }
 
+// The receiving socket of the flood scenarios: the default receive buffer,
+// or opts.recvBufferSize (the bench's --recv-buffer).
+function receiver() {
+  return opts.recvBufferSize ? dgram.createSocket({ type, recvBufferSize: opts.recvBufferSize }) : dgram.createSocket(type);
+}
+
 // recv: count the datagrams the C blaster gets delivered to 'message'.
 function recv() {
   underFlood(null);
@@ -73,7 +79,7 @@ function echoload() {
 // Counts the datagrams the C blaster gets delivered to 'message', where
 // `answer(sock, msg, rinfo)` (if given) also runs, over the window after the warm-up.
 function underFlood(answer) {
-  const sock = dgram.createSocket(type);
+  const sock = receiver();
   let count = 0;
   let bytes = 0;
   sock.on('message', (msg, rinfo) => {
@@ -400,7 +406,7 @@ function sendmany() {
 // batchrecv: count the datagrams the C blaster gets delivered to 'messages'
 // (arrays of { msg, rinfo }); no 'message' listener.
 function batchrecv() {
-  const sock = dgram.createSocket(type);
+  const sock = receiver();
   if (typeof sock.messages !== 'function') fail('not available: socket.messages is not a function');
   let count = 0;
   let batches = 0;

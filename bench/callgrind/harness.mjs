@@ -1,7 +1,9 @@
 // What the callgrind scripts (echo.mjs, recv.mjs, pingpong.mjs) share: their
 // command line, the valgrind check, a server run under callgrind with its
-// instrumentation switched on and off from outside, and the output's totals.
+// instrumentation switched on and off from outside, the client that feeds it
+// in bursts, and the output's totals.
 import { spawn, spawnSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -73,4 +75,39 @@ export function totalInstructions(text) {
   const totals = /^totals:\s+(\d+)/m.exec(text);
   if (!totals) throw new Error('no totals line in the callgrind output');
   return Number(totals[1]);
+}
+
+/**
+ * Feeds a server under callgrind: a node:dgram client sends `count` datagrams
+ * of `payload` to 127.0.0.1:`port` in bursts of `burst`, the next burst once
+ * `answered(replies, sent)` says the server answered this one (`replies`: the
+ * datagrams the client received so far). Instrumentation goes on when `warmup`
+ * datagrams were answered and off after the last. Rejects after `timeoutMs`
+ * without an answer.
+ */
+export function feedInBursts(port, instrument, { count, warmup, burst, payload, answered, timeoutMs }) {
+  const client = createSocket('udp4');
+  return new Promise((resolve, reject) => {
+    let sent = 0;
+    let replies = 0;
+    let timer;
+    const sendBurst = () => {
+      const n = Math.min(burst, count - sent);
+      for (let i = 0; i < n; i++) client.send(payload, port, '127.0.0.1');
+      sent += n;
+      clearTimeout(timer);
+      timer = setTimeout(() => reject(new Error(`no answer for ${timeoutMs} ms after ${sent - n} of ${count}`)), timeoutMs);
+    };
+    client.on('message', () => {
+      replies++;
+      if (!answered(replies, sent)) return;
+      if (sent === warmup) instrument(true);
+      if (sent < count) return sendBurst();
+      instrument(false);
+      clearTimeout(timer);
+      client.close();
+      resolve();
+    });
+    client.bind(0, '127.0.0.1', sendBurst);
+  });
 }

@@ -11,10 +11,9 @@
 //   node bench/callgrind/recv.mjs [--burst 64] [--size 64] [--warmup 12800] [--measured 6400]
 //     [--listener message|messages] [--modules node,fast] [--env NAME=VALUE]...
 // Prints one JSON line per module.
-import { createSocket } from 'node:dgram';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { commandLine, requireValgrind, serverUnderCallgrind, totalInstructions } from './harness.mjs';
+import { commandLine, feedInBursts, requireValgrind, serverUnderCallgrind, totalInstructions } from './harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
@@ -38,9 +37,13 @@ async function measure(module) {
   const count = warmup + measured;
   const serverArgs = [module, String(count), String(burst), String(size), listener];
   const text = await serverUnderCallgrind(path.join(here, 'recv-server.cjs'), serverArgs, extraEnv, (port, instrument) =>
-    feed(port, count, (received) => {
-      if (received === warmup) instrument(true);
-      if (received === count) instrument(false);
+    feedInBursts(port, instrument, {
+      count,
+      warmup,
+      burst,
+      payload: Buffer.alloc(size, 0x72),
+      answered: () => true, // the server acknowledges each burst with one datagram
+      timeoutMs: 60000,
     }));
   return { instructions: totalInstructions(text), calls: callsTo(text, COUNTED_CALLS) };
 }
@@ -65,33 +68,6 @@ function callsTo(text, names) {
     }
   }
   return calls;
-}
-
-/** Sends `count` datagrams in bursts, each after the previous burst's acknowledgement; `onBurst(n)` at each. */
-function feed(port, count, onBurst) {
-  const client = createSocket('udp4');
-  const payload = Buffer.alloc(size, 0x72);
-  return new Promise((resolve, reject) => {
-    let sent = 0;
-    let timer;
-    const sendBurst = () => {
-      for (let i = 0; i < burst; i++) client.send(payload, port, '127.0.0.1');
-      sent += burst;
-      clearTimeout(timer);
-      timer = setTimeout(() => reject(new Error(`no acknowledgement for 60 s after ${sent - burst} of ${count}`)), 60000);
-    };
-    client.on('message', () => {
-      onBurst(sent);
-      if (sent === count) {
-        clearTimeout(timer);
-        client.close();
-        resolve();
-      } else {
-        sendBurst();
-      }
-    });
-    client.bind(0, '127.0.0.1', sendBurst);
-  });
 }
 
 for (const label of modules) {

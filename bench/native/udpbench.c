@@ -293,9 +293,12 @@ static int run_recv(int argc, char **argv, int gro) {
   int size = (int)arg_long(argc, argv, 3);
   long warmup = arg_long(argc, argv, 4), window = arg_long(argc, argv, 5);
   long max = arg_long(argc, argv, 6);
+  // Optional: SO_RCVBUF as the bench's --recv-buffer gives the modules' receivers.
+  int rcvbuf = argc > 7 ? (int)arg_long(argc, argv, 7) : 0;
   alarm((unsigned)(max / 1000 + 2));
   int port;
   int fd = bound_socket(fam, &port);
+  if (rcvbuf > 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf) < 0) die("setsockopt SO_RCVBUF");
   set_timeout(fd, SO_RCVTIMEO, 50);
   setup_recv();
   int on = 1;
