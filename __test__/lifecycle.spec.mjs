@@ -18,6 +18,7 @@ import {
   safeAddress,
   closeQuietly,
 } from './helpers/parity.mjs';
+import { IS_WINDOWS, UNDER_WINE } from './helpers/platform.mjs';
 
 const FAMILIES = [
   { type: 'udp4', loopback: '127.0.0.1', any: '0.0.0.0', other: '::1' },
@@ -749,4 +750,52 @@ test('ref() and unref() return the socket when unbound, bound, closed, and chain
     return obs;
   });
   t.deepEqual(expected.closed.map((r) => r.value), ['<self>', '<self>']);
+});
+
+// ---------------------------------------------------------------------------
+// Where libuv on Windows (or Wine) answers otherwise than on Linux
+// ---------------------------------------------------------------------------
+
+test('an IPv4 addMembership on an unbound udp6 socket, then bind(::1) and a send to 127.0.0.1: as node:dgram (Windows: the bind of the IPv4 socket the membership made is a no-op, listening; Linux: bind EINVAL)', async (t) => {
+  const { expected } = await check(t, async (dgram) => {
+    const log = [];
+    const s = dgram.createSocket('udp6');
+    recordEventsFull(s, log, '', ['listening', 'error']);
+    const membership = attemptFull(() => s.addMembership('224.0.0.114'), s);
+    const afterMembership = safeAddress(s);
+    const settled = firstOf(s, ['listening', 'error']);
+    s.bind(0, '::1');
+    await settled;
+    const sent = await new Promise((resolve) => {
+      s.send('x', 9, '127.0.0.1', (err) => resolve(err ? describeErrorFull(err) : null));
+      setTimeout(() => resolve('no callback within 500 ms'), 500);
+    });
+    await delay(20);
+    const afterBind = safeAddress(s);
+    closeQuietly(s);
+    return { membership, afterMembership, afterBind, log, sent };
+  });
+  t.is(expected.afterMembership.family, 'IPv4', 'libuv made an IPv4 socket for the IPv4 group');
+  t.is(expected.log[0].event, IS_WINDOWS ? 'listening' : 'error');
+  if (!IS_WINDOWS) t.is(expected.log[0].error.code, 'EINVAL');
+});
+
+test('dropMembership of a group never joined and a bind to an address the host does not have (192.0.2.1): as node:dgram (Linux: EADDRNOTAVAIL both; under Wine: EINVAL, and the bind succeeds)', async (t) => {
+  const { expected } = await check(t, async (dgram) => {
+    const s = dgram.createSocket('udp4');
+    await new Promise((resolve) => s.bind(0, '127.0.0.1', resolve));
+    const drop = attemptFull(() => s.dropMembership('224.0.0.251', '127.0.0.1'), s);
+    closeQuietly(s);
+    const log = [];
+    const notLocal = dgram.createSocket('udp4');
+    recordEventsFull(notLocal, log, '', ['listening', 'error']);
+    const settled = firstOf(notLocal, ['listening', 'error']);
+    notLocal.bind(4242, '192.0.2.1');
+    await settled;
+    closeQuietly(notLocal);
+    return { drop, log };
+  });
+  t.is(expected.drop.error.code, UNDER_WINE ? 'EINVAL' : 'EADDRNOTAVAIL');
+  if (UNDER_WINE) t.is(expected.log[0].event, 'listening');
+  else t.is(expected.log[0].error.code, 'EADDRNOTAVAIL');
 });

@@ -3,11 +3,11 @@
 // what the socket then does.
 import test from 'ava';
 import os from 'node:os';
-import { getSystemErrorName } from 'node:util';
+import { getSystemErrorMap, getSystemErrorName } from 'node:util';
 import { createRequire } from 'node:module';
 import { untranslatedOptions } from './helpers/emulation.mjs';
 
-const { NativeUdp, nativeCapabilities, uvErrorCodes } = createRequire(import.meta.url)('../native/index.js');
+const { NativeUdp, nativeCapabilities, translateOsError, uvErrorCodes } = createRequire(import.meta.url)('../native/index.js');
 
 test('uvErrorCodes gives libuv numbers that Node.js names as the same error', (t) => {
   const codes = uvErrorCodes();
@@ -26,6 +26,35 @@ test('uvErrorCodes gives libuv numbers that Node.js names as the same error', (t
     t.is(getSystemErrorName(code), name);
     if (process.platform !== 'win32') t.is(code, -os.constants.errno[name], name);
   }
+});
+
+// Windows: Win32 errors run to 15,999 (winerror.h), Winsock's from 10,000 to
+// 11,999; libuv's whole table (src/win/error.c) lies below 16,000. Unix:
+// errno numbers are small.
+const OS_ERRORS_CHECKED = process.platform === 'win32' ? 16_000 : 4_096;
+
+test(`translateOsError: fastdgram's libuv number for every OS error 0..${OS_ERRORS_CHECKED - 1} is the one node's own libuv gives (uv_translate_sys_error)${process.platform === 'win32' ? ', a name node knows' : ''}`, (t) => {
+  const names = getSystemErrorMap();
+  const differ = [];
+  const unnamed = [];
+  const translated = new Map();
+  for (let code = 0; code < OS_ERRORS_CHECKED; code += 1) {
+    const { fastdgram, libuv } = translateOsError(code);
+    if (libuv === null) return t.fail('node exports no uv_translate_sys_error here');
+    if (fastdgram !== libuv) differ.push(`${code}: fastdgram ${fastdgram}, libuv ${libuv}`);
+    if (fastdgram < 0 && !names.has(fastdgram)) unnamed.push(`${code}: ${fastdgram}`);
+    translated.set(fastdgram, (translated.get(fastdgram) ?? 0) + 1);
+  }
+  t.deepEqual(differ, [], 'OS errors fastdgram numbers otherwise than libuv');
+  if (process.platform !== 'win32') return;
+  // libuv's Windows numbers all have names in node (Unix errnos need not).
+  t.deepEqual(unnamed, [], 'numbers node has no name for');
+  const unknown = translated.get(-4094) ?? 0;
+  const named = [...translated.keys()].filter((n) => n < 0 && n !== -4094);
+  t.log(`${OS_ERRORS_CHECKED - 1 - unknown} Windows codes translate to ${named.length} named libuv errors (${named.map((n) => names.get(n)[0]).sort().join(', ')}), ${unknown} to UNKNOWN`);
+  // libuv's table names 43 errors (src/win/error.c): a table that had lost
+  // entries would fail above; this says the comparison saw them.
+  t.is(named.length, 43);
 });
 
 test('nativeCapabilities: what the socket does matches what is reported', (t) => {

@@ -174,10 +174,12 @@ export class UdpHandle {
   /** Creates the socket and binds it; EINVAL if it already exists, as bind(2) says. */
   bind(ip: unknown, port: unknown, flags: number): number {
     const address = toText(ip);
+    // node parses the address in the handle's family before libuv sees it
+    // (udp_wrap.cc), even when a membership call made the socket of the other family.
+    if (ipFamily(address) !== this.family) return UV_EINVAL;
     if (!this.native) {
-      // libuv checks the address before it creates the socket; a bind that
+      // libuv checks the flags before it creates the socket; a bind that
       // fails after that leaves the socket open, unbound, for another try.
-      if (ipFamily(address) !== this.family) return UV_EINVAL;
       if (flags & FLAG_REUSE_PORT && libuvRules.reusePortRefused) return UV_ENOTSUP;
       if (flags & UV_UDP_IPV6ONLY && this.family !== 6) return UV_EINVAL;
       const err = this.adopt(NativeUdp.create(this.family));
@@ -541,12 +543,15 @@ export class UdpHandle {
   }
 
   connect(ip: unknown, port: unknown): number {
+    const address = toText(ip);
+    // node parses the address in the handle's family before libuv sees it (udp_wrap.cc).
+    if (ipFamily(address) !== this.family) return UV_EINVAL;
     this.sendOutboxBeforeChange();
     if (!this.native) {
       const err = this.ensureBound(this.family);
       if (err) return err;
     }
-    const err = (this.native as NativeUdp).connect(toText(ip), toPort(port));
+    const err = (this.native as NativeUdp).connect(address, toPort(port));
     if (!err) this.connected = true;
     return err;
   }

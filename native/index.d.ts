@@ -116,6 +116,20 @@ export interface AddressInfo {
   port: number
 }
 
+/**
+ * How one OS error number (errno; a Win32 or Winsock error on Windows) is
+ * reported as a libuv error.
+ */
+export interface ErrorTranslation {
+  /** fastdgram's translation (what its errors carry). */
+  fastdgram: number
+  /**
+   * `uv_translate_sys_error` of the libuv in this process (node's own),
+   * for the tests to compare with; null where the process has none.
+   */
+  libuv?: number
+}
+
 /** `'TCP'`, `'UDP'`, `'PIPE'`, `'FILE'`, `'TTY'` or `'UNKNOWN'`. */
 export declare function guessHandleType(fd: number): string
 
@@ -193,6 +207,9 @@ export interface SocketStats {
   sendErrors: number
   kernelDrops: number
 }
+
+/** fastdgram's and the running libuv's number for the OS error `code`. */
+export declare function translateOsError(code: number): ErrorTranslation
 
 /** `{ EAGAIN: n, ... }`: libuv's numbers for these errors on this platform. */
 export declare function uvErrorCodes(): UvErrorCodes

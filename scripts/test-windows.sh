@@ -36,9 +36,7 @@ left_out=(
   reliability-lifecycle # counts descriptors in /proc/self/fd and threads in /proc/self/status
   reliability-many      # /proc/self/fd counts and ulimit -n
   reliability-close     # /proc/self/fd counts
-  reliability-errors    # its fixture expects Linux errno numbers; two real differences open (§5)
   dev-tools             # the project's build tools (Linux binaries such as @napi-rs/lzma), not dgram
-  reliability-input     # open difference: IPv4 addMembership on an unbound udp6 socket (libuv on Windows then makes an IPv4 socket)
 )
 # The subset .ci/run runs: parity files that pass under Wine in about 1.5 minutes
 # (options.spec passes too but its ava worker once failed to exit: not in CI yet).

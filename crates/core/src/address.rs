@@ -24,6 +24,13 @@ impl Family {
             IpAddr::V6(_) => Family::V6,
         }
     }
+
+    pub fn other(self) -> Family {
+        match self {
+            Family::V4 => Family::V6,
+            Family::V6 => Family::V4,
+        }
+    }
 }
 
 fn invalid_input() -> io::Error {

@@ -73,17 +73,20 @@ impl UdpSocket {
 
     /// Binds to `ip:port`. As with libuv, a failed bind leaves the socket
     /// open and unbound, ready for another try; a bound socket cannot be bound
-    /// again (`EINVAL`).
+    /// again (`EINVAL`), except on Windows, where that bind does nothing.
     pub fn bind(&self, ip: &str, port: u16, flags: BindFlags) -> io::Result<()> {
+        let socket = self.sock();
+        // libuv on Windows (`uv__udp_maybe_bind`) returns before it looks at
+        // the address or the flags: even an IPv6 bind of the IPv4 socket a
+        // membership call made succeeds. Only a bound socket has a local
+        // address on Windows.
+        if sys::libuv_rules().rebind_is_noop && socket.local_addr().is_ok() {
+            return Ok(());
+        }
         if flags.ipv6_only && self.family != Family::V6 {
             return Err(einval());
         }
         let addr = parse_socket_addr(ip, port, self.family)?;
-        let socket = self.sock();
-        // Only a bound socket has a local address on Windows.
-        if sys::libuv_rules().rebind_is_noop && socket.local_addr().is_ok() {
-            return Ok(());
-        }
         if flags.reuse_addr {
             socket.set_reuse_address(true)?;
         }
@@ -191,8 +194,18 @@ impl UdpSocket {
     }
 
     pub fn connect(&self, ip: &str, port: u16) -> io::Result<()> {
-        let addr = parse_socket_addr(ip, port, self.family)?;
+        let addr = self.peer_address(ip, port)?;
         self.sock().connect(&SockAddr::from(addr))
+    }
+
+    /// `ip:port` as a peer of this socket (a destination, or the address to
+    /// connect to). The wrapper checked its family against the handle's; the
+    /// socket's is the other one after a membership call for a group of the
+    /// other family made it (as libuv does), and then the kernel answers,
+    /// as it answers libuv.
+    pub fn peer_address(&self, ip: &str, port: u16) -> io::Result<SocketAddr> {
+        parse_socket_addr(ip, port, self.family)
+            .or_else(|_| parse_socket_addr(ip, port, self.family.other()))
     }
 
     /// Dissolves the association made by [`connect`](Self::connect).
@@ -205,7 +218,7 @@ impl UdpSocket {
     /// `to` is `None` on a connected socket.
     pub fn try_send(&self, parts: &[&[u8]], to: Option<(&str, u16)>) -> io::Result<usize> {
         let to = match to {
-            Some((ip, port)) => Some(SockAddr::from(parse_socket_addr(ip, port, self.family)?)),
+            Some((ip, port)) => Some(SockAddr::from(self.peer_address(ip, port)?)),
             None => None,
         };
         let sock = self.sock();
@@ -416,15 +429,17 @@ impl UdpSocket {
         interface: Option<&str>,
         join: bool,
     ) -> io::Result<()> {
-        match parse_any_ip(group)? {
-            (IpAddr::V4(group), _) => {
+        let (group, _) = parse_any_ip(group)?;
+        self.check_membership_family(&group)?;
+        match group {
+            IpAddr::V4(group) => {
                 let interface = interface_v4(interface)?;
                 match join {
                     true => self.sock().join_multicast_v4(&group, &interface),
                     false => self.sock().leave_multicast_v4(&group, &interface),
                 }
             }
-            (IpAddr::V6(group), _) => {
+            IpAddr::V6(group) => {
                 let index = interface_index_v6(interface)?;
                 match join {
                     true => self.sock().join_multicast_v6(&group, index),
@@ -444,6 +459,7 @@ impl UdpSocket {
     ) -> io::Result<()> {
         let (group, _) = parse_any_ip(group)?;
         let (source, _) = parse_ip(source, Family::of_ip(&group))?;
+        self.check_membership_family(&group)?;
         match (group, source) {
             (IpAddr::V4(group), IpAddr::V4(source)) => {
                 let interface = interface_v4(interface)?;
@@ -454,6 +470,16 @@ impl UdpSocket {
             }
             _ => self.set_source_membership_v6(source, group, interface, join),
         }
+    }
+
+    /// See [`sys::LibuvRules::membership_of_socket_family_only`].
+    fn check_membership_family(&self, group: &IpAddr) -> io::Result<()> {
+        if sys::libuv_rules().membership_of_socket_family_only
+            && Family::of_ip(group) != self.family
+        {
+            return Err(einval());
+        }
+        Ok(())
     }
 
     fn set_source_membership_v6(

@@ -15,6 +15,6 @@ mod raw_send;
 mod udp;
 mod uv;
 
-pub use platform::{native_capabilities, native_libuv_rules, uv_error_codes};
+pub use platform::{native_capabilities, native_libuv_rules, translate_os_error, uv_error_codes};
 pub use raw_send::define_raw_send;
 pub use udp::{guess_handle_type, NativeUdp};

@@ -3,7 +3,12 @@
 //! errors `lib/` names (`-errno` on Unix, libuv's own table on Windows), so
 //! that it need not compute them from `os.constants.errno`.
 
-use fastdgram_core::{capabilities, implementation, libuv_rules, Errno};
+use std::ffi::c_void;
+use std::io;
+
+use fastdgram_core::{
+    capabilities, find_symbol, implementation, libuv_rules, uv_error_code, Errno,
+};
 use napi_derive::napi;
 
 /// What this build does on this machine (probed once at run time).
@@ -145,5 +150,31 @@ pub fn uv_error_codes() -> UvErrorCodes {
         enotconn: Errno::ENOTCONN.uv(),
         enotsup: Errno::ENOTSUP.uv(),
         eopnotsupp: Errno::EOPNOTSUPP.uv(),
+    }
+}
+
+/// How one OS error number (errno; a Win32 or Winsock error on Windows) is
+/// reported as a libuv error.
+#[napi(object)]
+pub struct ErrorTranslation {
+    /// fastdgram's translation (what its errors carry).
+    pub fastdgram: i32,
+    /// `uv_translate_sys_error` of the libuv in this process (node's own),
+    /// for the tests to compare with; null where the process has none.
+    pub libuv: Option<i32>,
+}
+
+/// fastdgram's and the running libuv's number for the OS error `code`.
+#[napi]
+pub fn translate_os_error(code: i32) -> ErrorTranslation {
+    type Translate = unsafe extern "C" fn(i32) -> i32;
+    let libuv = find_symbol(c"uv_translate_sys_error").map(|function| {
+        // SAFETY: node's export of this name is libuv's
+        // `int uv_translate_sys_error(int)`, defined for every int.
+        unsafe { std::mem::transmute::<*mut c_void, Translate>(function.as_ptr())(code) }
+    });
+    ErrorTranslation {
+        fastdgram: uv_error_code(&io::Error::from_raw_os_error(code)),
+        libuv,
     }
 }

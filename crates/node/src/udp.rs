@@ -124,7 +124,8 @@ fn destination(
         return Ok(None);
     }
     let port = port_of(port).ok_or(EINVAL)?;
-    fastdgram_core::parse_socket_addr(ip, port, socket.family())
+    socket
+        .peer_address(ip, port)
         .map(Some)
         .map_err(|err| errno_of(&err))
 }

@@ -159,6 +159,11 @@ pub struct LibuvRules {
     /// (Windows: `uv__udp_maybe_bind` returns 0 for a bound handle); on
     /// Unix it reaches bind(2), which fails with `EINVAL`.
     pub rebind_is_noop: bool,
+    /// A membership change for a group of the other family than the
+    /// socket's is `EINVAL` before anything is asked of the kernel
+    /// (Windows: `uv__udp_set_membership4` refuses an IPv6 socket, `…6` a
+    /// bound IPv4 one); on Unix the kernel answers.
+    pub membership_of_socket_family_only: bool,
 }
 
 /// libuv's platform-dependent checks here (see [`LibuvRules`]).

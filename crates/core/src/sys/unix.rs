@@ -98,6 +98,7 @@ pub(super) const LIBUV_RULES: LibuvRules = LibuvRules {
     lowest_multicast_ttl: 0,
     reuse_port_refused: false,
     rebind_is_noop: false,
+    membership_of_socket_family_only: false,
 };
 
 pub(super) fn guess_descriptor_type(descriptor: i32) -> HandleType {

@@ -477,42 +477,168 @@ pub(super) mod os {
         }
     }
 
-    /// `uv_translate_sys_error` for the Windows and Winsock errors a UDP
-    /// socket can meet (src/win/error.c, libuv 1.51); the rest is UNKNOWN.
-    const fn translate(code: i32) -> i32 {
-        match code {
-            10013 => -4092,                         // WSAEACCES → EACCES
-            5 => -4048,                             // ERROR_ACCESS_DENIED → EPERM
-            1227 | 10048 => -4091, // ERROR_ADDRESS_ALREADY_ASSOCIATED, WSAEADDRINUSE
-            10049 => -4090,        // WSAEADDRNOTAVAIL
-            10047 => -4089,        // WSAEAFNOSUPPORT
-            10035 | 232 => -4088,  // WSAEWOULDBLOCK, ERROR_NO_DATA → EAGAIN
-            10037 => -4084,        // WSAEALREADY
-            6 | 1004 => -4083,     // ERROR_INVALID_HANDLE, ERROR_INVALID_FLAGS → EBADF
-            995 | 10004 => -4081,  // ERROR_OPERATION_ABORTED, WSAEINTR → ECANCELED
-            1236 | 10053 => -4079, // ERROR_CONNECTION_ABORTED, WSAECONNABORTED
-            1225 | 10061 => -4078, // ERROR_CONNECTION_REFUSED, WSAECONNREFUSED
-            64 | 10054 => -4077,   // ERROR_NETNAME_DELETED, WSAECONNRESET
-            183 | 80 => -4075,     // ERROR_ALREADY_EXISTS, ERROR_FILE_EXISTS → EEXIST
-            111 | 998 | 10014 => -4074, // ERROR_BUFFER_OVERFLOW, ERROR_NOACCESS, WSAEFAULT → EFAULT
-            1232 | 10065 => -4073, // ERROR_HOST_UNREACHABLE, WSAEHOSTUNREACH
-            122 | 13 | 87 | 10022 | 10046 => -4071, // ERROR_INSUFFICIENT_BUFFER, ERROR_INVALID_DATA, ERROR_INVALID_PARAMETER, WSAEINVAL, WSAEPFNOSUPPORT → EINVAL
-            1117 => -4070,                          // ERROR_IO_DEVICE → EIO
-            10056 => -4069,                         // WSAEISCONN
-            4 | 10024 => -4066,                     // ERROR_TOO_MANY_OPEN_FILES, WSAEMFILE
-            10040 => -4065,                         // WSAEMSGSIZE
-            1231 | 10051 => -4062,                  // ERROR_NETWORK_UNREACHABLE, WSAENETUNREACH
-            10055 => -4060,                         // WSAENOBUFS
-            8 | 14 => -4057, // ERROR_NOT_ENOUGH_MEMORY, ERROR_OUTOFMEMORY → ENOMEM
-            2250 | 10057 => -4053, // ERROR_NOT_CONNECTED, WSAENOTCONN
-            10038 => -4050,  // WSAENOTSOCK
-            50 => -4049,     // ERROR_NOT_SUPPORTED → ENOTSUP
-            10058 => -4047,  // WSAESHUTDOWN → EPIPE
-            10043 => -4045,  // WSAEPROTONOSUPPORT
-            121 | 10060 => -4039, // ERROR_SEM_TIMEOUT, WSAETIMEDOUT
-            10044 => -4025,  // WSAESOCKTNOSUPPORT
-            _ => UV_UNKNOWN,
+    /// libuv's numbers on Windows (`UV__E*`, include/uv/errno.h), for the
+    /// names its translation uses.
+    mod uv {
+        pub const E2BIG: i32 = -4093;
+        pub const EACCES: i32 = -4092;
+        pub const EADDRINUSE: i32 = -4091;
+        pub const EADDRNOTAVAIL: i32 = -4090;
+        pub const EAFNOSUPPORT: i32 = -4089;
+        pub const EAGAIN: i32 = -4088;
+        pub const EALREADY: i32 = -4084;
+        pub const EBADF: i32 = -4083;
+        pub const EBUSY: i32 = -4082;
+        pub const ECANCELED: i32 = -4081;
+        pub const ECHARSET: i32 = -4080;
+        pub const ECONNABORTED: i32 = -4079;
+        pub const ECONNREFUSED: i32 = -4078;
+        pub const ECONNRESET: i32 = -4077;
+        pub const EEXIST: i32 = -4075;
+        pub const EFAULT: i32 = -4074;
+        pub const EFTYPE: i32 = -4028;
+        pub const EHOSTUNREACH: i32 = -4073;
+        pub const EINVAL: i32 = -4071;
+        pub const EIO: i32 = -4070;
+        pub const EISCONN: i32 = -4069;
+        pub const EISDIR: i32 = -4068;
+        pub const ELOOP: i32 = -4067;
+        pub const EMFILE: i32 = -4066;
+        pub const EMSGSIZE: i32 = -4065;
+        pub const ENAMETOOLONG: i32 = -4064;
+        pub const ENETUNREACH: i32 = -4062;
+        pub const ENOBUFS: i32 = -4060;
+        pub const ENOENT: i32 = -4058;
+        pub const ENOMEM: i32 = -4057;
+        pub const ENOSPC: i32 = -4055;
+        pub const ENOTCONN: i32 = -4053;
+        pub const ENOTEMPTY: i32 = -4051;
+        pub const ENOTSOCK: i32 = -4050;
+        pub const ENOTSUP: i32 = -4049;
+        pub const EOF: i32 = -4095;
+        pub const EPERM: i32 = -4048;
+        pub const EPIPE: i32 = -4047;
+        pub const EPROTONOSUPPORT: i32 = -4045;
+        pub const EROFS: i32 = -4043;
+        pub const ESOCKTNOSUPPORT: i32 = -4025;
+        pub const ETIMEDOUT: i32 = -4039;
+        pub const EXDEV: i32 = -4037;
+    }
+
+    /// libuv's `uv_translate_sys_error` (src/win/error.c, libuv 1.51): a
+    /// number ≤ 0 is a libuv error already; a Winsock or Win32 error its
+    /// table lacks is `UNKNOWN`. native-platform.spec compares it, number by
+    /// number, with node.exe's own.
+    fn translate(code: i32) -> i32 {
+        if code <= 0 {
+            return code;
         }
+        translate_winsock(code)
+            .or_else(|| translate_win32(code as u32))
+            .unwrap_or(UV_UNKNOWN)
+    }
+
+    fn translate_winsock(code: i32) -> Option<i32> {
+        use windows_sys::Win32::Networking::WinSock::*;
+        Some(match code {
+            WSAEACCES => uv::EACCES,
+            WSAEADDRINUSE => uv::EADDRINUSE,
+            WSAEADDRNOTAVAIL => uv::EADDRNOTAVAIL,
+            WSAEAFNOSUPPORT => uv::EAFNOSUPPORT,
+            WSAEWOULDBLOCK => uv::EAGAIN,
+            WSAEALREADY => uv::EALREADY,
+            WSAEINTR => uv::ECANCELED,
+            WSAECONNABORTED => uv::ECONNABORTED,
+            WSAECONNREFUSED => uv::ECONNREFUSED,
+            WSAECONNRESET => uv::ECONNRESET,
+            WSAEFAULT => uv::EFAULT,
+            WSAEHOSTUNREACH => uv::EHOSTUNREACH,
+            WSAEINVAL | WSAEPFNOSUPPORT => uv::EINVAL,
+            WSAEISCONN => uv::EISCONN,
+            WSAEMFILE => uv::EMFILE,
+            WSAEMSGSIZE => uv::EMSGSIZE,
+            WSAENETUNREACH => uv::ENETUNREACH,
+            WSAENOBUFS => uv::ENOBUFS,
+            WSAHOST_NOT_FOUND | WSANO_DATA => uv::ENOENT,
+            WSAENOTCONN => uv::ENOTCONN,
+            WSAENOTSOCK => uv::ENOTSOCK,
+            WSAESHUTDOWN => uv::EPIPE,
+            WSAEPROTONOSUPPORT => uv::EPROTONOSUPPORT,
+            WSAETIMEDOUT => uv::ETIMEDOUT,
+            WSAESOCKTNOSUPPORT => uv::ESOCKTNOSUPPORT,
+            _ => return None,
+        })
+    }
+
+    fn translate_win32(code: u32) -> Option<i32> {
+        use windows_sys::Win32::Foundation::*;
+        Some(match code {
+            ERROR_ELEVATION_REQUIRED | ERROR_CANT_ACCESS_FILE => uv::EACCES,
+            ERROR_ADDRESS_ALREADY_ASSOCIATED => uv::EADDRINUSE,
+            ERROR_NO_DATA => uv::EAGAIN,
+            ERROR_INVALID_FLAGS | ERROR_INVALID_HANDLE => uv::EBADF,
+            ERROR_LOCK_VIOLATION | ERROR_PIPE_BUSY | ERROR_SHARING_VIOLATION => uv::EBUSY,
+            ERROR_OPERATION_ABORTED => uv::ECANCELED,
+            ERROR_NO_UNICODE_TRANSLATION => uv::ECHARSET,
+            ERROR_CONNECTION_ABORTED => uv::ECONNABORTED,
+            ERROR_CONNECTION_REFUSED => uv::ECONNREFUSED,
+            ERROR_NETNAME_DELETED => uv::ECONNRESET,
+            ERROR_ALREADY_EXISTS | ERROR_FILE_EXISTS => uv::EEXIST,
+            ERROR_NOACCESS => uv::EFAULT,
+            ERROR_HOST_UNREACHABLE => uv::EHOSTUNREACH,
+            ERROR_INSUFFICIENT_BUFFER
+            | ERROR_INVALID_DATA
+            | ERROR_INVALID_PARAMETER
+            | ERROR_SYMLINK_NOT_SUPPORTED => uv::EINVAL,
+            ERROR_BEGINNING_OF_MEDIA
+            | ERROR_BUS_RESET
+            | ERROR_CRC
+            | ERROR_DEVICE_DOOR_OPEN
+            | ERROR_DEVICE_REQUIRES_CLEANING
+            | ERROR_DISK_CORRUPT
+            | ERROR_EOM_OVERFLOW
+            | ERROR_FILEMARK_DETECTED
+            | ERROR_GEN_FAILURE
+            | ERROR_INVALID_BLOCK_LENGTH
+            | ERROR_IO_DEVICE
+            | ERROR_NO_DATA_DETECTED
+            | ERROR_NO_SIGNAL_SENT
+            | ERROR_OPEN_FAILED
+            | ERROR_SETMARK_DETECTED
+            | ERROR_SIGNAL_REFUSED => uv::EIO,
+            ERROR_CANT_RESOLVE_FILENAME => uv::ELOOP,
+            ERROR_TOO_MANY_OPEN_FILES => uv::EMFILE,
+            ERROR_BUFFER_OVERFLOW | ERROR_FILENAME_EXCED_RANGE => uv::ENAMETOOLONG,
+            ERROR_NETWORK_UNREACHABLE => uv::ENETUNREACH,
+            ERROR_BAD_PATHNAME
+            | ERROR_DIRECTORY
+            | ERROR_ENVVAR_NOT_FOUND
+            | ERROR_FILE_NOT_FOUND
+            | ERROR_INVALID_NAME
+            | ERROR_INVALID_DRIVE
+            | ERROR_INVALID_REPARSE_DATA
+            | ERROR_MOD_NOT_FOUND
+            | ERROR_PATH_NOT_FOUND => uv::ENOENT,
+            ERROR_NOT_ENOUGH_MEMORY | ERROR_OUTOFMEMORY => uv::ENOMEM,
+            ERROR_CANNOT_MAKE
+            | ERROR_DISK_FULL
+            | ERROR_EA_TABLE_FULL
+            | ERROR_END_OF_MEDIA
+            | ERROR_HANDLE_DISK_FULL => uv::ENOSPC,
+            ERROR_NOT_CONNECTED => uv::ENOTCONN,
+            ERROR_DIR_NOT_EMPTY => uv::ENOTEMPTY,
+            ERROR_NOT_SUPPORTED => uv::ENOTSUP,
+            ERROR_BROKEN_PIPE => uv::EOF,
+            ERROR_ACCESS_DENIED | ERROR_PRIVILEGE_NOT_HELD => uv::EPERM,
+            ERROR_BAD_PIPE | ERROR_PIPE_NOT_CONNECTED => uv::EPIPE,
+            ERROR_WRITE_PROTECT => uv::EROFS,
+            ERROR_SEM_TIMEOUT => uv::ETIMEDOUT,
+            ERROR_NOT_SAME_DEVICE => uv::EXDEV,
+            ERROR_INVALID_FUNCTION => uv::EISDIR,
+            ERROR_META_EXPANSION_TOO_LONG => uv::E2BIG,
+            ERROR_BAD_EXE_FORMAT => uv::EFTYPE,
+            _ => return None,
+        })
     }
 
     pub(in super::super) const fn raw_errno(code: Errno) -> i32 {
@@ -523,15 +649,13 @@ pub(super) mod os {
         numbers(code).1
     }
 
+    /// As libuv's: a Winsock error its table lacks (`WSAEOPNOTSUPP`,
+    /// `WSAENOPROTOOPT`, …) is `UNKNOWN`, whatever the crate calls it.
     pub(in super::super) fn uv_error_code(err: &io::Error) -> i32 {
-        let Some(raw) = err.raw_os_error() else {
-            return Errno::EINVAL.uv();
-        };
-        // The crate's own errors first (some have no libuv translation).
-        Errno::ALL
-            .iter()
-            .find(|code| code.raw_os_error() == raw)
-            .map_or_else(|| translate(raw), |code| code.uv())
+        match err.raw_os_error() {
+            Some(raw) => translate(raw),
+            None => Errno::EINVAL.uv(),
+        }
     }
 
     pub(in super::super) fn error_from_uv(code: i32) -> io::Error {
@@ -609,6 +733,7 @@ pub(super) mod os {
         lowest_multicast_ttl: -1,
         reuse_port_refused: true,
         rebind_is_noop: true,
+        membership_of_socket_family_only: true,
     };
 
     /// libuv's `uv_udp_set_ttl` sets `IPV6_HOPLIMIT` (21) on an IPv6 socket
@@ -714,16 +839,6 @@ pub(super) mod os {
         interface: u32,
         join: bool,
     ) -> io::Result<()> {
-        // libuv's uv__udp_set_source_membership6 refuses a bound IPv4
-        // socket before it asks Winsock (src/win/udp.c).
-        if socket
-            .local_addr()
-            .ok()
-            .and_then(|a| a.as_socket())
-            .is_some_and(|a| a.is_ipv4())
-        {
-            return Err(Errno::EINVAL.error());
-        }
         // SAFETY: GROUP_SOURCE_REQ is plain data.
         let mut request: GROUP_SOURCE_REQ = unsafe { std::mem::zeroed() };
         request.gsr_interface = interface;
