@@ -23,6 +23,9 @@ export const WINE_ICMP_ERROR =
 
 // Seen here: node:dgram under Wine, a sender bound to 127.0.0.2 and a
 // receiver on 127.0.0.1: rinfo.address is 127.0.0.1 (Linux: 127.0.0.2).
+// Why (`ss -u -a -n -p` while it ran): Wine binds the host socket to
+// 0.0.0.0:<port> while getsockname still answers 127.0.0.2, so Linux picks
+// 127.0.0.1 as the source.
 // Tests that tell senders apart by their loopback address cannot run there.
 export const WINE_LOOPBACK_SOURCES =
   'under Wine a socket bound to 127.0.0.2 is received from 127.0.0.1 (node:dgram too), so senders cannot be told apart by loopback address';
