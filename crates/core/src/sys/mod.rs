@@ -435,6 +435,41 @@ fn send_first_only(socket: &Socket, datagrams: &[Outgoing<'_>]) -> io::Result<Ve
     Ok(vec![send_one_without_source(socket, &datagrams[0])?])
 }
 
+/// How many datagrams from the first can go as one segmented send (Linux
+/// GSO, Windows USO): the same destination and source address, the same
+/// size (the last may be shorter, not empty), at most `max_segments` of
+/// them and `max_bytes` in all. 1 when the first cannot start a run.
+#[cfg(any(fastdgram_imp = "linux", fastdgram_imp = "windows"))]
+fn segment_run_length(datagrams: &[Outgoing<'_>], max_segments: usize, max_bytes: usize) -> usize {
+    let Some(first) = datagrams.first() else {
+        return 0;
+    };
+    let size = first.data.len();
+    if size == 0 || size > u16::MAX as usize {
+        return 1;
+    }
+    let mut count = 1;
+    let mut bytes = size;
+    for next in &datagrams[1..] {
+        let len = next.data.len();
+        if next.to != first.to
+            || next.from != first.from
+            || len == 0
+            || len > size
+            || count == max_segments
+            || bytes + len > max_bytes
+        {
+            break;
+        }
+        count += 1;
+        bytes += len;
+        if len < size {
+            break;
+        }
+    }
+    count
+}
+
 // Socket options that need the OS's own calls.
 
 /// Asks the kernel to report drops with received datagrams (best effort:
