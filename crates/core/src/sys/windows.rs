@@ -292,12 +292,25 @@ pub(super) fn send_batch(socket: &Socket, datagrams: &[Outgoing<'_>]) -> io::Res
 }
 
 /// Sends `run` (datagrams of one size to one destination, the last maybe
-/// shorter) as one segmented send; where that fails with anything but
-/// `WouldBlock`, nothing was sent (a failed datagram send sends nothing),
-/// and the run goes one datagram at a time instead, each with its own
-/// result. An error that says Windows cannot segment switches USO off.
+/// shorter) as one segmented send.
 fn send_run(socket: &Socket, run: &[Outgoing<'_>]) -> io::Result<Vec<usize>> {
-    match send_segmented(socket, run) {
+    let segmented = match uso::injected_refusal() {
+        Some(refusal) => Err(refusal),
+        None => send_segmented(socket, run),
+    };
+    after_segmented_send(socket, run, segmented)
+}
+
+/// Where the segmented send of `run` failed with anything but `WouldBlock`,
+/// nothing was sent (a datagram send that fails sends nothing), and the
+/// run goes one datagram at a time instead, each with its own result; an
+/// error that says Windows cannot segment switches USO off.
+fn after_segmented_send(
+    socket: &Socket,
+    run: &[Outgoing<'_>],
+    segmented: io::Result<()>,
+) -> io::Result<Vec<usize>> {
+    match segmented {
         Ok(()) => Ok(run.iter().map(|datagram| datagram.data.len()).collect()),
         Err(err) if err.kind() == io::ErrorKind::WouldBlock => Err(err),
         Err(err) => {
@@ -490,21 +503,28 @@ fn write_control(
 
 /// UDP send offload (USO): Windows 10 2004 and later split one send into
 /// datagrams of the size a `UDP_SEND_MSG_SIZE` control message gives.
-/// Probed once per process with `getsockopt` of that option on a socket of
-/// its own (the answer is the Windows version's, the same for every
-/// socket), and, as GSO on Linux, switched off for the process at the
-/// first send that fails in a way that says Windows cannot do it (a
-/// driver's or route's refusal costs the others only the offload).
+/// Probed once per process: `getsockopt` of that option must succeed, and
+/// then a segmented send of two datagrams between two loopback sockets of
+/// the probe's own must arrive as two (Wine 8 refuses the option, but a
+/// `WSASendMsg` carrying it succeeds and sends the bytes as one datagram:
+/// a Winsock that ignores the message must never be taken for one that
+/// segments). The answer is the Windows version's, the same for every
+/// socket; as GSO on Linux, the first send that fails in a way that says
+/// Windows cannot segment switches it off for the process (a driver's or
+/// route's refusal costs the other sockets only the offload).
 mod uso {
     use std::io;
+    use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::OnceLock;
+    use std::time::Duration;
 
     use socket2::Socket;
     use windows_sys::Win32::Networking::WinSock::{
         IPPROTO_UDP, UDP_SEND_MSG_SIZE, WSAEINVAL, WSAENOPROTOOPT, WSAEOPNOTSUPP,
     };
 
+    use super::super::Outgoing;
     use super::os;
 
     /// Datagrams in one segmented send, as Linux's UDP_MAX_SEGMENTS.
@@ -513,6 +533,10 @@ mod uso {
     /// over IPv4 (65,535 − 20 − 8), as on Linux; msquic keeps its Windows
     /// USO buffers within 64 KiB too.
     pub const MAX_BYTES: usize = 65_507;
+    /// The probe's datagrams: a QUIC-sized segment.
+    const PROBE_SEGMENT: usize = 1_200;
+    /// How long the probe waits for each of its two datagrams on loopback.
+    const PROBE_WAIT: Duration = Duration::from_millis(200);
 
     static REFUSED: AtomicBool = AtomicBool::new(false);
     static PROBED: OnceLock<bool> = OnceLock::new();
@@ -520,24 +544,77 @@ mod uso {
     /// Whether sends use USO: where the probe found it, unless a send
     /// refused it since or `FASTDGRAM_NO_GSO=1` switches it off.
     pub fn available() -> bool {
-        *PROBED.get_or_init(probe) && !REFUSED.load(Ordering::Relaxed)
+        probed() && !REFUSED.load(Ordering::Relaxed)
+    }
+
+    /// What the probe found (a refusal since does not change it).
+    pub fn probed() -> bool {
+        *PROBED.get_or_init(probe)
     }
 
     fn probe() -> bool {
         if std::env::var_os("FASTDGRAM_NO_GSO").is_some() {
             return false;
         }
-        // Test only: acts as if the probe had succeeded, so that a Windows
-        // (or Wine) without USO runs the path where a segmented send fails.
-        if std::env::var_os("FASTDGRAM_TEST_ASSUME_USO").is_some() {
+        if refusal_is_injected() {
             return true;
         }
+        option_is_known() && segments_arrive_separately()
+    }
+
+    fn option_is_known() -> bool {
         Socket::new(
             socket2::Domain::IPV4,
             socket2::Type::DGRAM,
             Some(socket2::Protocol::UDP),
         )
         .is_ok_and(|probe| os::int_option_of(&probe, IPPROTO_UDP, UDP_SEND_MSG_SIZE).is_ok())
+    }
+
+    /// The sizes of the datagrams a segmented send of two `PROBE_SEGMENT`
+    /// datagrams delivered on loopback, in order; `None` where the send
+    /// failed (or the sockets could not be made).
+    pub fn probe_arrivals() -> Option<Vec<usize>> {
+        let receiver = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).ok()?;
+        receiver.set_read_timeout(Some(PROBE_WAIT)).ok()?;
+        let to: SocketAddr = receiver.local_addr().ok()?;
+        let sender = Socket::new(socket2::Domain::IPV4, socket2::Type::DGRAM, None).ok()?;
+        let (first, second) = ([1u8; PROBE_SEGMENT], [2u8; PROBE_SEGMENT]);
+        let run = [&first[..], &second[..]].map(|data| Outgoing {
+            data,
+            to: Some(to),
+            from: None,
+        });
+        super::send_segmented(&sender, &run).ok()?;
+        let mut buf = [0u8; 2 * PROBE_SEGMENT + 1];
+        let mut sizes = Vec::new();
+        while sizes.len() < 2 {
+            match receiver.recv(&mut buf) {
+                Ok(len) => sizes.push(len),
+                Err(_) => break,
+            }
+        }
+        Some(sizes)
+    }
+
+    fn segments_arrive_separately() -> bool {
+        probe_arrivals() == Some(vec![PROBE_SEGMENT, PROBE_SEGMENT])
+    }
+
+    /// Test only (`FASTDGRAM_TEST_USO_REFUSED=1`): USO counts as found
+    /// without a probe, and the first segmented send is refused with
+    /// `WSAEINVAL` before it reaches Winsock, as a Windows without USO
+    /// refuses the option. No Winsock here makes that send fail by itself
+    /// (Wine sends it as one datagram), and what follows is the real
+    /// fallback: one datagram per call from then on.
+    fn refusal_is_injected() -> bool {
+        static INJECTED: OnceLock<bool> = OnceLock::new();
+        *INJECTED.get_or_init(|| std::env::var_os("FASTDGRAM_TEST_USO_REFUSED").is_some())
+    }
+
+    /// The refusal to report instead of sending, while the test hook is on.
+    pub fn injected_refusal() -> Option<io::Error> {
+        refusal_is_injected().then(|| io::Error::from_raw_os_error(WSAEINVAL))
     }
 
     /// Errors that say this Windows cannot segment a send at all.
@@ -1164,41 +1241,70 @@ mod tests {
         received
     }
 
-    /// Whether or not this Windows segments: with USO every datagram of the
-    /// run arrives as itself; without (Wine 8 answers `WSAEINVAL`), the
-    /// segmented send fails, sends nothing, and the run goes one by one.
-    #[test]
-    fn a_run_arrives_as_its_datagrams_exactly_once_in_order() {
-        let receiver = receiver();
-        let to = receiver.local_addr().unwrap();
-        let sender = Socket::new(socket2::Domain::IPV4, socket2::Type::DGRAM, None).unwrap();
-        let payloads: Vec<Vec<u8>> = (0..10u8)
-            .map(|i| vec![i; if i == 9 { 7 } else { 1_000 }])
-            .collect();
-        let run: Vec<Outgoing<'_>> = payloads
+    fn run_of<'a>(payloads: &'a [Vec<u8>], to: SocketAddr) -> Vec<Outgoing<'a>> {
+        payloads
             .iter()
             .map(|data| Outgoing {
                 data,
                 to: Some(to),
                 from: None,
             })
-            .collect();
-        let segmented = send_segmented(&sender, &run);
+            .collect()
+    }
+
+    /// The probe's own check: a Winsock that ignores `UDP_SEND_MSG_SIZE`
+    /// (Wine 8 sends the bytes as one datagram) is never taken for USO.
+    #[test]
+    fn uso_is_used_only_where_a_segmented_send_arrives_as_its_datagrams() {
+        let arrivals = uso::probe_arrivals();
         println!(
-            "USO probed: {}; segmented send: {segmented:?}",
+            "USO here: {}; a segmented send of 2 x 1200 bytes arrived as {arrivals:?}",
             uso::available()
         );
-        match segmented {
-            Ok(()) => assert_eq!(drain(&receiver, 20), payloads),
-            Err(_) => {
-                assert!(
-                    drain(&receiver, 20).is_empty(),
-                    "a failed send sent nothing"
-                );
-                let sent = send_run(&sender, &run).unwrap();
-                assert_eq!(sent, payloads.iter().map(Vec::len).collect::<Vec<_>>());
-                assert_eq!(drain(&receiver, 20), payloads);
-            }
+        if uso::probed() {
+            assert_eq!(arrivals, Some(vec![1_200, 1_200]));
         }
+    }
+
+    /// After a refusal, the run goes one datagram per call: each arrives
+    /// once, intact, in order, and USO is off from then on.
+    #[test]
+    fn a_refused_run_is_sent_one_by_one_exactly_once_in_order() {
+        let receiver = receiver();
+        let sender = Socket::new(socket2::Domain::IPV4, socket2::Type::DGRAM, None).unwrap();
+        let payloads: Vec<Vec<u8>> = (0..10u8)
+            .map(|i| vec![i; if i == 9 { 7 } else { 1_000 }])
+            .collect();
+        let run = run_of(&payloads, receiver.local_addr().unwrap());
+        let refusal =
+            io::Error::from_raw_os_error(windows_sys::Win32::Networking::WinSock::WSAEINVAL);
+        let sent = after_segmented_send(&sender, &run, Err(refusal)).unwrap();
+        assert_eq!(sent, payloads.iter().map(Vec::len).collect::<Vec<_>>());
+        assert_eq!(drain(&receiver, 20), payloads);
+        assert!(!uso::available());
+        assert_eq!(capabilities().gso_segments, 1);
+    }
+
+    /// `send_batch` on this Windows: segmented or not, every datagram
+    /// arrives as itself, once, in order.
+    #[test]
+    fn a_batch_of_equal_sizes_arrives_as_its_datagrams_exactly_once_in_order() {
+        let receiver = receiver();
+        let sender = Socket::new(socket2::Domain::IPV4, socket2::Type::DGRAM, None).unwrap();
+        // Few enough for the receive buffer's default: none is dropped.
+        let payloads: Vec<Vec<u8>> = (0..40u8).map(|i| vec![i; 1_000]).collect();
+        let batch = run_of(&payloads, receiver.local_addr().unwrap());
+        let mut sent = Vec::new();
+        for _ in 0..payloads.len() {
+            if sent.len() == batch.len() {
+                break;
+            }
+            sent.extend(send_batch(&sender, &batch[sent.len()..]).unwrap());
+        }
+        assert_eq!(sent, vec![1_000; payloads.len()]);
+        let received = drain(&receiver, 80);
+        let firsts: Vec<u8> = received.iter().map(|datagram| datagram[0]).collect();
+        assert_eq!(firsts, (0..40u8).collect::<Vec<_>>(), "each once, in order");
+        assert_eq!(received, payloads);
     }
 }
