@@ -164,6 +164,16 @@ pub struct LibuvRules {
     /// (Windows: `uv__udp_set_membership4` refuses an IPv6 socket, `…6` a
     /// bound IPv4 one); on Unix the kernel answers.
     pub membership_of_socket_family_only: bool,
+    /// A destination (or the address to connect to) of the other family
+    /// than the socket's reaches the system, which answers: on Windows the
+    /// socket's family can differ from the handle's, whose family node
+    /// checked the address against (an IPv4 membership on an unbound udp6
+    /// handle makes libuv create an IPv4 socket, and a later bind is a
+    /// no-op, so the send gets as far as Winsock). On Unix that bind fails
+    /// first (`EINVAL`, the parity test in peer-family.spec), so such an
+    /// address is never a node:dgram socket's: it is `EINVAL` there, what
+    /// `send()` reports for it, for `sendMany` too.
+    pub peer_of_either_family: bool,
 }
 
 /// libuv's platform-dependent checks here (see [`LibuvRules`]).

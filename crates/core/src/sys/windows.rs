@@ -981,6 +981,7 @@ pub(super) mod os {
         reuse_port_refused: true,
         rebind_is_noop: true,
         membership_of_socket_family_only: true,
+        peer_of_either_family: true,
     };
 
     /// libuv's `uv_udp_set_ttl` sets `IPV6_HOPLIMIT` (21) on an IPv6 socket
