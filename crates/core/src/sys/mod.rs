@@ -8,7 +8,7 @@
 //! | `unix.rs` | every Unix | what they share: file descriptors, errno numbers (libuv's are their negatives), the receive slots' memory (`mmap`), readiness through tokio's `AsyncFd`, socket options by number, control messages, the `recvmsg` loop |
 //! | `linux.rs` | Linux, Android | `recvmmsg` / `sendmmsg`, UDP GSO (`UDP_SEGMENT`), `IP_PKTINFO` / `IPV6_PKTINFO` both ways, `SO_RXQ_OVFL`, `SO_REUSEPORT`, `IP_MTU_DISCOVER` |
 //! | `bsd.rs` | macOS, FreeBSD | one `recvmsg` per datagram, destinations from `IP_RECVDSTADDR` / `IPV6_RECVPKTINFO`, `SO_REUSEPORT_LB` (FreeBSD) |
-//! | `windows.rs` | Windows | Winsock through socket2 and `windows-sys`: one datagram per call, `WSARecvMsg` / `WSASendMsg` for packet info, `IP_DONTFRAGMENT`, libuv's Windows error numbers, symbols from node.exe; its `os` holds the basics |
+//! | `windows.rs` | Windows | Winsock through socket2 and `windows-sys`: one datagram per call (sends: UDP send offload, `UDP_SEND_MSG_SIZE`, where probed), `WSARecvMsg` / `WSASendMsg` for packet info, `IP_DONTFRAGMENT`, libuv's Windows error numbers, symbols from node.exe; its `os` holds the basics |
 //! | `fallback.rs` | every other target | socket2 only, one datagram per call |
 //! | `readiness.rs` | every non-Unix target | readiness through a tokio `UdpSocket` of a duplicate |
 //!
@@ -112,8 +112,9 @@ pub struct Capabilities {
     /// One system call sends several datagrams (`sendmmsg`).
     pub batched_send: bool,
     /// Most equal-sized datagrams one send hands the kernel as one UDP GSO
-    /// buffer (`UDP_SEGMENT`); 1 when there is no GSO (or after the kernel
-    /// refused it, or with `FASTDGRAM_NO_GSO` set).
+    /// buffer (Linux `UDP_SEGMENT`, Windows `UDP_SEND_MSG_SIZE`); 1 when
+    /// there is no GSO (or after the kernel refused it, or with
+    /// `FASTDGRAM_NO_GSO` set).
     pub gso_segments: u16,
     /// Sends can choose their local source address (`Outgoing::from`).
     pub source_address: bool,
