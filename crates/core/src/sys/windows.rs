@@ -362,20 +362,15 @@ fn localhost_if_unspecified(to: SocketAddr) -> SocketAddr {
 
 /// One WSASendMsg of the datagrams of `run` (their bytes back to back,
 /// one buffer each) to their shared destination, with `UDP_SEND_MSG_SIZE`
-/// = the first's size when segmented, so that Windows sends each as its
-/// own datagram.
+/// = the first's size, so that Windows sends each as its own datagram. On
+/// a datagram socket Winsock takes the whole message or fails and sends
+/// nothing (`WSAEMSGSIZE` for one too long): no part of a run is ever left
+/// for a resend to repeat.
 fn send_segmented(socket: &Socket, run: &[Outgoing<'_>]) -> io::Result<()> {
     let to = run[0].to.map(localhost_if_unspecified);
     let run: Vec<Outgoing<'_>> = run.iter().map(|d| Outgoing { to, ..*d }).collect();
     let segment = run[0].data.len() as u32;
-    let total: usize = run.iter().map(|d| d.data.len()).sum();
-    let sent = send_message(socket, &run, Some(segment))?;
-    match sent == total {
-        true => Ok(()),
-        // A datagram send is whole or nothing; were it ever not, the bytes
-        // that left cannot be told apart, so it is an error, never a resend.
-        false => Err(Errno::EIO.error()),
-    }
+    send_message(socket, &run, Some(segment)).map(|_| ())
 }
 
 /// `WSASendMsg` of `datagrams`' bytes as one message to the first's
