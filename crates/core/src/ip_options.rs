@@ -118,7 +118,7 @@ mod tests {
             return without_path_mtu_discovery_the_options_are_not_supported();
         }
         if skipped_under_wine(
-            "Wine 8 answers getsockopt(IP_MTU) with WSAENOPROTOOPT (Windows has it since 10 1703)",
+            "Wine 8 answers getsockopt(IP_MTU) with WSAENOPROTOOPT (Winsock on Windows 10 documents IP_MTU)",
         ) {
             return;
         }
