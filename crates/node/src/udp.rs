@@ -80,6 +80,9 @@ pub struct NativeUdp {
     /// Sends waiting for the socket, in order (made on first need).
     later: Option<SendQueue>,
     referenced: bool,
+    /// A duplicate of another process's socket (a cluster primary's), whose
+    /// queue other workers read too.
+    shared_queue: bool,
 }
 
 pub(crate) fn family_of(number: u32) -> Family {
@@ -109,6 +112,7 @@ fn created(result: std::io::Result<UdpSocket>) -> Either<NativeUdp, i32> {
             events: None,
             later: None,
             referenced: true,
+            shared_queue: false,
         }),
         Err(err) => Either::B(errno_of(&err)),
     }
@@ -339,7 +343,13 @@ impl NativeUdp {
     #[napi]
     pub fn open_duplicate(fd: i32) -> Either<NativeUdp, i32> {
         match udp_socket_of(fd) {
-            Some(socket) => created(UdpSocket::from_duplicate(socket)),
+            Some(socket) => match created(UdpSocket::from_duplicate(socket)) {
+                Either::A(mut udp) => {
+                    udp.shared_queue = true;
+                    Either::A(udp)
+                }
+                failed => failed,
+            },
             None => Either::B(EINVAL),
         }
     }
@@ -382,6 +392,7 @@ impl NativeUdp {
         let receiving = match polled {
             Some(Ok(poll)) => {
                 poll.set_referenced(self.referenced);
+                poll.set_one_per_read(self.shared_queue);
                 Receiving::Poll(poll)
             }
             Some(Err(err)) => return Ok(errno_of(&err)),
