@@ -2,7 +2,8 @@
 //! datagram sent, and napi-rs's glue for a class method (a borrow of `this`
 //! registered in a Mutex-guarded map, a deferred scope guard, the class check)
 //! cost more than the send itself: about 3,200 of the call's 5,660
-//! instructions under callgrind. Here `this` is unwrapped once and the
+//! instructions under callgrind. Here `this` is checked by its type tag
+//! (set when udp.rs makes the object) and unwrapped once, and the
 //! arguments are read with `napi_get_value_*`; a value of the wrong type
 //! throws a JavaScript `TypeError`, as napi-rs's conversions throw an `Error`.
 //! Sharing `&NativeUdp` with napi-rs is sound: none of its `&mut self`
@@ -104,17 +105,41 @@ unsafe fn send_with(
     }
 }
 
-/// The `NativeUdp` that napi-rs wrapped in `this` (its only class here, so
-/// anything this addon wrapped is one).
+/// Marks every `NativeUdp` object (udp.rs tags each one it makes): a wrapped
+/// object without it may be anything (another addon's, say, since
+/// `napi_unwrap` answers for any object wrapped in this isolate), and casting
+/// its pointer would be undefined behaviour. 128 random bits.
+const NATIVE_UDP_TAG: sys::napi_type_tag = sys::napi_type_tag {
+    lower: 0x3f1c_9a6e_52d8_4b07,
+    upper: 0xa4e2_17c5_8b93_60df,
+};
+
+/// Tags `object`, a new `NativeUdp`'s JavaScript object, as one.
+///
+/// # Safety
+/// On the JavaScript thread owning `env`; `object` wraps a `NativeUdp`.
+pub(crate) unsafe fn tag_native_udp(env: sys::napi_env, object: sys::napi_value) -> Result<()> {
+    // SAFETY: as this function's.
+    napi::check_status!(unsafe { sys::napi_type_tag_object(env, object, &NATIVE_UDP_TAG) })
+}
+
+/// The `NativeUdp` that napi-rs wrapped in `this`, once its tag says it is one.
 unsafe fn instance<'a>(
     env: sys::napi_env,
     this: sys::napi_value,
 ) -> std::result::Result<&'a NativeUdp, &'static CStr> {
+    const NOT_NATIVE_UDP: &CStr = c"NativeUdp.send: `this` is not a NativeUdp";
+    let mut tagged = false;
     let mut wrapped: *mut c_void = ptr::null_mut();
-    // SAFETY: napi-rs wraps a `Box<NativeUdp>`'s pointer, alive while `this` is.
+    // SAFETY: a tagged object wraps a `Box<NativeUdp>`'s pointer (napi-rs's),
+    // alive while `this` is.
     unsafe {
+        let status = sys::napi_check_object_type_tag(env, this, &NATIVE_UDP_TAG, &mut tagged);
+        if status != Status::napi_ok || !tagged {
+            return Err(NOT_NATIVE_UDP);
+        }
         if sys::napi_unwrap(env, this, &mut wrapped) != Status::napi_ok || wrapped.is_null() {
-            return Err(c"NativeUdp.send: `this` is not a NativeUdp");
+            return Err(NOT_NATIVE_UDP);
         }
         Ok(&*wrapped.cast::<NativeUdp>())
     }
