@@ -20,7 +20,7 @@ use napi_derive::napi;
 use crate::buffer_arg::{BufferArg, BufferSliceArg};
 use crate::events::{build_events_fn, errno_of, EventsFn, NativeEvent};
 use crate::poll::{is_watched_by_loop, PollReceiver};
-use crate::raw_send::tag_native_udp;
+use crate::raw_send::{note_gone, note_live};
 
 const EBADF: i32 = Errno::EBADF.uv();
 const EINVAL: i32 = Errno::EINVAL.uv();
@@ -124,7 +124,7 @@ fn created(result: std::io::Result<UdpSocket>) -> Either<NativeUdp, i32> {
 /// What a factory returns to JavaScript: the new socket, or a negative errno.
 type Made<'env> = Result<Either<ClassInstance<'env, NativeUdp>, i32>>;
 
-/// The JavaScript object of a new socket, type-tagged so that `send`
+/// The JavaScript object of a new socket, noted as live so that `send`
 /// (raw_send.rs) can tell it from any other wrapped object.
 fn into_js(env: &Env, made: Either<NativeUdp, i32>) -> Made<'_> {
     let udp = match made {
@@ -132,8 +132,7 @@ fn into_js(env: &Env, made: Either<NativeUdp, i32>) -> Made<'_> {
         Either::B(errno) => return Ok(Either::B(errno)),
     };
     let instance = udp.into_instance(env)?;
-    // SAFETY: on env's thread; the object was made just now.
-    unsafe { tag_native_udp(env.raw(), instance.value) }?;
+    note_live(&instance);
     Ok(Either::A(instance))
 }
 
@@ -308,6 +307,7 @@ fn udp_socket_of(fd: i32) -> Option<RawSocket> {
 /// down, say) stops its receive task and closes its descriptor here.
 impl Drop for NativeUdp {
     fn drop(&mut self) {
+        note_gone(self);
         self.close();
     }
 }
