@@ -118,6 +118,31 @@ all.forEach((example, index) => {
   });
 });
 
+// The quick example again, now also asking the process which native addons it
+// loaded (a --require'd probe writes require.cache's .node files at exit), with
+// FASTDGRAM_FALLBACK unset: it must have run on this checkout's binary for the
+// host (under Wine: native/fastdgram.win32-x64-msvc.node, the DLL
+// scripts/test-windows.sh cross-built), not on a fallback.
+const quick = examples('README.md')[0];
+test.serial(`README.md ${quick.heading} (the quick example) runs on this checkout's native binary for ${process.platform}-${process.arch}, with no fallback`, async (t) => {
+  const dir = path.join(project, 'quick-binary');
+  mkdirSync(dir);
+  if (!UNDER_WINE) symlinkSync(path.join(project, 'node_modules'), path.join(dir, 'node_modules'), process.platform === 'win32' ? 'junction' : 'dir');
+  writeFileSync(path.join(dir, RUNNABLE[quick.lang]), quick.code);
+  const loadedFile = path.join(dir, 'loaded.json');
+  writeFileSync(path.join(dir, 'probe.cjs'), `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(loadedFile)}, JSON.stringify(Object.keys(require.cache).filter((f) => f.endsWith('.node')))));\n`);
+  const env = { ...process.env };
+  delete env.FASTDGRAM_FALLBACK;
+  delete env.NAPI_RS_NATIVE_LIBRARY_PATH; // the loader's override: the checkout's own file is meant
+  const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--require', './probe.cjs', RUNNABLE[quick.lang]], { cwd: dir, env, timeout: 15_000 });
+  t.is(stderr, '');
+  t.regex(stdout, outputPattern(quick.output ?? ''));
+  const loaded = JSON.parse(readFileSync(loadedFile, 'utf8')).map((f) => path.relative(root, f).split(path.sep).join('/'));
+  t.log(`native addons loaded: ${loaded.join(', ')}`);
+  t.is(loaded.length, 1, `one native addon: ${loaded}`);
+  t.regex(loaded[0] ?? '', new RegExp(`^native/fastdgram\\.${process.platform}-${process.arch}-\\w+\\.node$`));
+});
+
 test('the output pattern: <…> matches what varies, the rest literally', (t) => {
   const pattern = outputPattern('received 100 datagrams in <N> batches\n');
   t.regex('received 100 datagrams in 7 batches\n', pattern);

@@ -9,12 +9,14 @@
 //     message — not a crash or a hang, also when the limit is already reached
 //     before the first socket is created; freeing descriptors makes sockets
 //     work again.
+// On Windows both skip, each saying why (no /proc, no `ulimit -n`).
 import test from 'ava';
 import { runFixture, childReport, fmt, KiB } from './fixtures/reliability-common.mjs';
+import { NO_PROC_ON_WINDOWS, NO_ULIMIT_ON_WINDOWS, unlessWindows } from './helpers/platform.mjs';
 
 const SOCKETS = 5_000;
 
-test.serial(`item 8: ${fmt(SOCKETS)} sockets bound at once, each receiving a datagram: RSS per socket ≤ 1.5 × node:dgram's, no thread per socket, descriptors back after close`, async (t) => {
+unlessWindows(test.serial, NO_PROC_ON_WINDOWS)(`item 8: ${fmt(SOCKETS)} sockets bound at once, each receiving a datagram: RSS per socket ≤ 1.5 × node:dgram's, no thread per socket, descriptors back after close`, async (t) => {
   t.timeout(120_000);
   const node = await runFixture('reliability-many.mjs', ['node:dgram', 'memory', SOCKETS], { timeout: 50_000, t });
   const fast = await runFixture('reliability-many.mjs', ['fastdgram', 'memory', SOCKETS], { timeout: 50_000, t });
@@ -38,7 +40,7 @@ test.serial(`item 8: ${fmt(SOCKETS)} sockets bound at once, each receiving a dat
 });
 
 for (const prefill of [false, true]) {
-  test(`item 8: at the descriptor limit (ulimit -n 256)${prefill ? ', reached before the first socket is created,' : ''} EMFILE arrives as node:dgram's error, no crash or hang, and sockets work again once descriptors are free`, async (t) => {
+  unlessWindows(test, NO_ULIMIT_ON_WINDOWS)(`item 8: at the descriptor limit (ulimit -n 256)${prefill ? ', reached before the first socket is created,' : ''} EMFILE arrives as node:dgram's error, no crash or hang, and sockets work again once descriptors are free`, async (t) => {
     t.timeout(60_000);
     const run = (impl) => runFixture('reliability-many.mjs', [impl, 'emfile', prefill ? 1 : 0], { timeout: 30_000, shellPrefix: 'ulimit -n 256;', t });
     const [node, fast] = await Promise.all([run('node:dgram'), run('fastdgram')]);

@@ -23,6 +23,9 @@ export const WINE_ICMP_ERROR =
 
 // Seen here: node:dgram under Wine, a sender bound to 127.0.0.2 and a
 // receiver on 127.0.0.1: rinfo.address is 127.0.0.1 (Linux: 127.0.0.2).
+// Why (`ss -u -a -n -p` while it ran): Wine binds the host socket to
+// 0.0.0.0:<port> while getsockname still answers 127.0.0.2, so Linux picks
+// 127.0.0.1 as the source.
 // Tests that tell senders apart by their loopback address cannot run there.
 export const WINE_LOOPBACK_SOURCES =
   'under Wine a socket bound to 127.0.0.2 is received from 127.0.0.1 (node:dgram too), so senders cannot be told apart by loopback address';
@@ -32,4 +35,25 @@ export const WINE_LOOPBACK_SOURCES =
 export function uvErrno(name) {
   for (const [errno, [code]] of util.getSystemErrorMap()) if (code === name) return errno;
   throw new Error(`no libuv error named ${name} here`);
+}
+
+// The reliability suite's leak checks count what Linux's /proc shows: open
+// descriptors (/proc/self/fd), threads and resident memory (/proc/self/status).
+// Windows has no /proc; its handle and thread counts need tools node.exe does
+// not have (no API of node's reports them), and a socket there is a SOCKET
+// handle, not a descriptor.
+export const NO_PROC_ON_WINDOWS =
+  'counts descriptors in /proc/self/fd and threads in /proc/self/status: Windows has no /proc, and node gives no handle or thread count there';
+export const NO_ULIMIT_ON_WINDOWS =
+  'sets the descriptor limit with `ulimit -n` (setrlimit): Windows has no per-process descriptor limit for sockets, so EMFILE cannot be provoked this way';
+
+/**
+ * `register` (ava's test, test.serial) off Windows; on Windows its .skip with
+ * the reason in the title. (No import of ava here: fixtures import this file.)
+ * @param {any} register
+ * @param {string} reason
+ */
+export function unlessWindows(register, reason) {
+  if (!IS_WINDOWS) return register;
+  return (title, ...rest) => register.skip(`${title} — skipped on Windows: ${reason}`, ...rest);
 }

@@ -199,13 +199,17 @@ impl UdpSocket {
     }
 
     /// `ip:port` as a peer of this socket (a destination, or the address to
-    /// connect to). The wrapper checked its family against the handle's; the
-    /// socket's is the other one after a membership call for a group of the
-    /// other family made it (as libuv does), and then the kernel answers,
-    /// as it answers libuv.
+    /// connect to), parsed in the socket's family; in the other one too
+    /// where [`sys::LibuvRules::peer_of_either_family`] says so (Windows),
+    /// and then the system answers, as it answers libuv.
     pub fn peer_address(&self, ip: &str, port: u16) -> io::Result<SocketAddr> {
-        parse_socket_addr(ip, port, self.family)
-            .or_else(|_| parse_socket_addr(ip, port, self.family.other()))
+        let parsed = parse_socket_addr(ip, port, self.family);
+        match parsed {
+            Err(_) if sys::libuv_rules().peer_of_either_family => {
+                parse_socket_addr(ip, port, self.family.other())
+            }
+            _ => parsed,
+        }
     }
 
     /// Dissolves the association made by [`connect`](Self::connect).

@@ -412,35 +412,9 @@ mod batched {
         groups
     }
 
-    /// How many datagrams from the first can form one GSO run: same
-    /// destination, same source address, same size (the last may be shorter,
-    /// not empty), within the kernel's limits.
+    /// How many datagrams from the first can form one GSO run.
     fn run_length(datagrams: &[Outgoing<'_>]) -> usize {
-        let first = &datagrams[0];
-        let size = first.data.len();
-        if size == 0 || size > u16::MAX as usize {
-            return 1;
-        }
-        let mut count = 1;
-        let mut bytes = size;
-        for next in &datagrams[1..] {
-            let len = next.data.len();
-            if next.to != first.to
-                || next.from != first.from
-                || len == 0
-                || len > size
-                || count == gso::MAX_SEGMENTS
-                || bytes + len > gso::MAX_BYTES
-            {
-                break;
-            }
-            count += 1;
-            bytes += len;
-            if len < size {
-                break;
-            }
-        }
-        count
+        super::super::segment_run_length(datagrams, gso::MAX_SEGMENTS, gso::MAX_BYTES)
     }
 
     /// Room for a header's control messages: `UDP_SEGMENT` (a u16) and a

@@ -8,7 +8,7 @@
 //! | `unix.rs` | every Unix | what they share: file descriptors, errno numbers (libuv's are their negatives), the receive slots' memory (`mmap`), readiness through tokio's `AsyncFd`, socket options by number, control messages, the `recvmsg` loop |
 //! | `linux.rs` | Linux, Android | `recvmmsg` / `sendmmsg`, UDP GSO (`UDP_SEGMENT`), `IP_PKTINFO` / `IPV6_PKTINFO` both ways, `SO_RXQ_OVFL`, `SO_REUSEPORT`, `IP_MTU_DISCOVER` |
 //! | `bsd.rs` | macOS, FreeBSD | one `recvmsg` per datagram, destinations from `IP_RECVDSTADDR` / `IPV6_RECVPKTINFO`, `SO_REUSEPORT_LB` (FreeBSD) |
-//! | `windows.rs` | Windows | Winsock through socket2 and `windows-sys`: one datagram per call, `WSARecvMsg` / `WSASendMsg` for packet info, `IP_DONTFRAGMENT`, libuv's Windows error numbers, symbols from node.exe; its `os` holds the basics |
+//! | `windows.rs` | Windows | Winsock through socket2 and `windows-sys`: one datagram per call (sends: UDP send offload, `UDP_SEND_MSG_SIZE`, where probed), `WSARecvMsg` / `WSASendMsg` for packet info, `IP_DONTFRAGMENT`, libuv's Windows error numbers, symbols from node.exe; its `os` holds the basics |
 //! | `fallback.rs` | every other target | socket2 only, one datagram per call |
 //! | `readiness.rs` | every non-Unix target | readiness through a tokio `UdpSocket` of a duplicate |
 //!
@@ -112,8 +112,9 @@ pub struct Capabilities {
     /// One system call sends several datagrams (`sendmmsg`).
     pub batched_send: bool,
     /// Most equal-sized datagrams one send hands the kernel as one UDP GSO
-    /// buffer (`UDP_SEGMENT`); 1 when there is no GSO (or after the kernel
-    /// refused it, or with `FASTDGRAM_NO_GSO` set).
+    /// buffer (Linux `UDP_SEGMENT`, Windows `UDP_SEND_MSG_SIZE`); 1 when
+    /// there is no GSO (or after the kernel refused it, or with
+    /// `FASTDGRAM_NO_GSO` set).
     pub gso_segments: u16,
     /// Sends can choose their local source address (`Outgoing::from`).
     pub source_address: bool,
@@ -164,6 +165,16 @@ pub struct LibuvRules {
     /// (Windows: `uv__udp_set_membership4` refuses an IPv6 socket, `…6` a
     /// bound IPv4 one); on Unix the kernel answers.
     pub membership_of_socket_family_only: bool,
+    /// A destination (or the address to connect to) of the other family
+    /// than the socket's reaches the system, which answers: on Windows the
+    /// socket's family can differ from the handle's, whose family node
+    /// checked the address against (an IPv4 membership on an unbound udp6
+    /// handle makes libuv create an IPv4 socket, and a later bind is a
+    /// no-op, so the send gets as far as Winsock). On Unix that bind fails
+    /// first (`EINVAL`, the parity test in peer-family.spec), so such an
+    /// address is never a node:dgram socket's: it is `EINVAL` there, what
+    /// `send()` reports for it, for `sendMany` too.
+    pub peer_of_either_family: bool,
 }
 
 /// libuv's platform-dependent checks here (see [`LibuvRules`]).
@@ -434,6 +445,41 @@ fn send_one_without_source(socket: &Socket, datagram: &Outgoing<'_>) -> io::Resu
 #[cfg(any(fastdgram_imp = "bsd", fastdgram_imp = "fallback"))]
 fn send_first_only(socket: &Socket, datagrams: &[Outgoing<'_>]) -> io::Result<Vec<usize>> {
     Ok(vec![send_one_without_source(socket, &datagrams[0])?])
+}
+
+/// How many datagrams from the first can go as one segmented send (Linux
+/// GSO, Windows USO): the same destination and source address, the same
+/// size (the last may be shorter, not empty), at most `max_segments` of
+/// them and `max_bytes` in all. 1 when the first cannot start a run.
+#[cfg(any(fastdgram_imp = "linux", fastdgram_imp = "windows"))]
+fn segment_run_length(datagrams: &[Outgoing<'_>], max_segments: usize, max_bytes: usize) -> usize {
+    let Some(first) = datagrams.first() else {
+        return 0;
+    };
+    let size = first.data.len();
+    if size == 0 || size > u16::MAX as usize {
+        return 1;
+    }
+    let mut count = 1;
+    let mut bytes = size;
+    for next in &datagrams[1..] {
+        let len = next.data.len();
+        if next.to != first.to
+            || next.from != first.from
+            || len == 0
+            || len > size
+            || count == max_segments
+            || bytes + len > max_bytes
+        {
+            break;
+        }
+        count += 1;
+        bytes += len;
+        if len < size {
+            break;
+        }
+    }
+    count
 }
 
 // Socket options that need the OS's own calls.

@@ -99,6 +99,7 @@ pub(super) const LIBUV_RULES: LibuvRules = LibuvRules {
     reuse_port_refused: false,
     rebind_is_noop: false,
     membership_of_socket_family_only: false,
+    peer_of_either_family: false,
 };
 
 pub(super) fn guess_descriptor_type(descriptor: i32) -> HandleType {

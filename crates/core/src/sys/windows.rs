@@ -1,7 +1,7 @@
 //! Windows: Winsock through socket2, and `windows-sys` for what socket2
 //! does not offer. As libuv 1.51's `src/win/udp.c` does it (the libuv of
 //! the Node.js releases that run this; docs/windows-port.md §2 reads it
-//! fact by fact): one datagram per call both ways (Windows has no
+//! fact by fact): one datagram per receive call (Windows has no
 //! `recvmmsg`/`sendmmsg`), `WSAECONNRESET`/`WSAENETRESET` on receive
 //! skipped (ICMP port-unreachable reports of an earlier send, which libuv
 //! ignores), `ENOBUFS` on send an error rather than a wait, an unspecified
@@ -10,8 +10,10 @@
 //!
 //! Destinations of received datagrams come from `WSARecvMsg` with
 //! `IP_PKTINFO`/`IPV6_PKTINFO`; sources of sent ones go in a `WSASendMsg`
-//! control message. UDP send offload (`UDP_SEND_MSG_SIZE`) is not used
-//! here (yet): `gso_segments` is 1.
+//! control message. Where Windows has UDP send offload (`UDP_SEND_MSG_SIZE`,
+//! probed once), a run of equal-sized datagrams to one destination goes as
+//! one `WSASendMsg` that Windows splits into them; where not, or after a
+//! send that says it cannot, one datagram per call.
 
 use std::io;
 use std::mem::{size_of, MaybeUninit};
@@ -22,10 +24,10 @@ use std::sync::OnceLock;
 
 use socket2::{SockAddr, Socket};
 use windows_sys::Win32::Networking::WinSock::{
-    WSAIoctl, WSASendMsg, CMSGHDR, IN6_PKTINFO, IN_PKTINFO, IPPROTO_IP, IPPROTO_IPV6,
+    WSAIoctl, WSASendMsg, CMSGHDR, IN6_PKTINFO, IN_PKTINFO, IPPROTO_IP, IPPROTO_IPV6, IPPROTO_UDP,
     IPV6_DONTFRAG, IPV6_MTU, IPV6_PKTINFO, IP_DONTFRAGMENT, IP_MTU, IP_PKTINFO, LPFN_WSARECVMSG,
     LPWSAOVERLAPPED_COMPLETION_ROUTINE, SIO_GET_EXTENSION_FUNCTION_POINTER, SOCKADDR, SOCKET,
-    WSABUF, WSAECONNRESET, WSAENETRESET, WSAID_WSARECVMSG, WSAMSG,
+    UDP_SEND_MSG_SIZE, WSABUF, WSAECONNRESET, WSAENETRESET, WSAID_WSARECVMSG, WSAMSG,
 };
 
 pub(crate) use super::readiness::Registration;
@@ -39,7 +41,10 @@ pub(super) fn capabilities() -> Capabilities {
     Capabilities {
         batched_receive: false,
         batched_send: false,
-        gso_segments: 1,
+        gso_segments: match uso::available() {
+            true => uso::MAX_SEGMENTS as u16,
+            false => 1,
+        },
         source_address: true,
         destination_address: receive_message_function().is_some(),
         kernel_drops: false,
@@ -274,10 +279,61 @@ fn decode_packet_info(level: i32, kind: i32, payload: &[u8]) -> Option<IpAddr> {
     }
 }
 
-// Sending: one datagram per call.
+// Sending: one datagram per call, or, with UDP send offload, a run of
+// equal-sized datagrams to one destination as one WSASendMsg.
 
 pub(super) fn send_batch(socket: &Socket, datagrams: &[Outgoing<'_>]) -> io::Result<Vec<usize>> {
+    if uso::available() {
+        let count = super::segment_run_length(datagrams, uso::MAX_SEGMENTS, uso::MAX_BYTES);
+        if count > 1 {
+            return send_run(socket, &datagrams[..count]);
+        }
+    }
     Ok(vec![send_one(socket, &datagrams[0])?])
+}
+
+/// Sends `run` (datagrams of one size to one destination, the last maybe
+/// shorter) as one segmented send.
+fn send_run(socket: &Socket, run: &[Outgoing<'_>]) -> io::Result<Vec<usize>> {
+    let segmented = match uso::injected_refusal() {
+        Some(refusal) => Err(refusal),
+        None => send_segmented(socket, run),
+    };
+    after_segmented_send(socket, run, segmented)
+}
+
+/// Where the segmented send of `run` failed with anything but `WouldBlock`,
+/// nothing was sent (a datagram send that fails sends nothing), and the
+/// run goes one datagram at a time instead, each with its own result; an
+/// error that says Windows cannot segment switches USO off.
+fn after_segmented_send(
+    socket: &Socket,
+    run: &[Outgoing<'_>],
+    segmented: io::Result<()>,
+) -> io::Result<Vec<usize>> {
+    match segmented {
+        Ok(()) => Ok(run.iter().map(|datagram| datagram.data.len()).collect()),
+        Err(err) if err.kind() == io::ErrorKind::WouldBlock => Err(err),
+        Err(err) => {
+            uso::note_failure(&err);
+            send_each(socket, run)
+        }
+    }
+}
+
+/// Sends a prefix of `datagrams` one per call, up to the first failure: an
+/// error for the first, else the byte counts of those sent (the failure
+/// comes again, for its datagram alone, on the caller's next call).
+fn send_each(socket: &Socket, datagrams: &[Outgoing<'_>]) -> io::Result<Vec<usize>> {
+    let mut sent = Vec::with_capacity(datagrams.len());
+    for datagram in datagrams {
+        match send_one(socket, datagram) {
+            Ok(bytes) => sent.push(bytes),
+            Err(err) if sent.is_empty() => return Err(err),
+            Err(_) => break,
+        }
+    }
+    Ok(sent)
 }
 
 pub(super) fn send_one(socket: &Socket, datagram: &Outgoing<'_>) -> io::Result<usize> {
@@ -287,7 +343,7 @@ pub(super) fn send_one(socket: &Socket, datagram: &Outgoing<'_>) -> io::Result<u
     };
     match datagram.from {
         None => super::send_plain(socket, &datagram),
-        Some(from) => send_from(socket, &datagram, from),
+        Some(_) => send_message(socket, std::slice::from_ref(&datagram), None),
     }
 }
 
@@ -305,16 +361,38 @@ fn localhost_if_unspecified(to: SocketAddr) -> SocketAddr {
     }
 }
 
-/// `WSASendMsg` with the source address in an `IP_PKTINFO`/`IPV6_PKTINFO`
-/// control message.
-fn send_from(socket: &Socket, datagram: &Outgoing<'_>, from: IpAddr) -> io::Result<usize> {
+/// One WSASendMsg of the datagrams of `run` (their bytes back to back,
+/// one buffer each) to their shared destination, with `UDP_SEND_MSG_SIZE`
+/// = the first's size, so that Windows sends each as its own datagram. On
+/// a datagram socket Winsock takes the whole message or fails and sends
+/// nothing (`WSAEMSGSIZE` for one too long): no part of a run is ever left
+/// for a resend to repeat.
+fn send_segmented(socket: &Socket, run: &[Outgoing<'_>]) -> io::Result<()> {
+    let to = run[0].to.map(localhost_if_unspecified);
+    let run: Vec<Outgoing<'_>> = run.iter().map(|d| Outgoing { to, ..*d }).collect();
+    let segment = run[0].data.len() as u32;
+    send_message(socket, &run, Some(segment)).map(|_| ())
+}
+
+/// `WSASendMsg` of `datagrams`' bytes as one message to the first's
+/// destination, with the first's source address (`IP_PKTINFO` /
+/// `IPV6_PKTINFO`) and the segment size, where given, as control messages:
+/// the bytes sent.
+fn send_message(
+    socket: &Socket,
+    datagrams: &[Outgoing<'_>],
+    segment: Option<u32>,
+) -> io::Result<usize> {
     let mut control = [0u64; CONTROL_WORDS];
-    let control_len = write_packet_info(&mut control, from);
-    let mut data = WSABUF {
-        len: datagram.data.len() as u32,
-        buf: datagram.data.as_ptr().cast_mut(),
-    };
-    let to = datagram.to.map(SockAddr::from);
+    let control_len = write_send_control(&mut control, datagrams[0].from, segment);
+    let mut buffers: Vec<WSABUF> = datagrams
+        .iter()
+        .map(|datagram| WSABUF {
+            len: datagram.data.len() as u32,
+            buf: datagram.data.as_ptr().cast_mut(),
+        })
+        .collect();
+    let to = datagrams[0].to.map(SockAddr::from);
     let (name, name_len) = match &to {
         Some(to) => (to.as_ptr().cast::<SOCKADDR>().cast_mut(), to.len()),
         None => (ptr::null_mut(), 0),
@@ -322,16 +400,19 @@ fn send_from(socket: &Socket, datagram: &Outgoing<'_>, from: IpAddr) -> io::Resu
     let message = WSAMSG {
         name,
         namelen: name_len,
-        lpBuffers: &mut data,
-        dwBufferCount: 1,
+        lpBuffers: buffers.as_mut_ptr(),
+        dwBufferCount: buffers.len() as u32,
         Control: WSABUF {
             len: control_len as u32,
-            buf: control.as_mut_ptr().cast(),
+            buf: match control_len {
+                0 => ptr::null_mut(),
+                _ => control.as_mut_ptr().cast(),
+            },
         },
         dwFlags: 0,
     };
     let mut sent = 0u32;
-    // SAFETY: the message points at the datagram (only read), the control
+    // SAFETY: the message points at the datagrams (only read), the control
     // buffer and the destination, all alive for the call.
     let status = unsafe {
         WSASendMsg(
@@ -349,26 +430,52 @@ fn send_from(socket: &Socket, datagram: &Outgoing<'_>, from: IpAddr) -> io::Resu
     }
 }
 
-/// Writes one packet-info message naming `from` into `control`: its length.
-fn write_packet_info(control: &mut [u64; CONTROL_WORDS], from: IpAddr) -> usize {
-    let (level, kind, payload): (i32, i32, Vec<u8>) = match from {
-        IpAddr::V4(ip) => {
-            let mut info = vec![0u8; size_of::<IN_PKTINFO>()];
+/// Writes the control messages of a send into `control`: the source
+/// address `from` as a packet-info message, then the segment size as
+/// `UDP_SEND_MSG_SIZE` (a DWORD), each where given. Their length in bytes.
+fn write_send_control(
+    control: &mut [u64; CONTROL_WORDS],
+    from: Option<IpAddr>,
+    segment: Option<u32>,
+) -> usize {
+    let mut used = 0;
+    match from {
+        Some(IpAddr::V4(ip)) => {
+            let mut info = [0u8; size_of::<IN_PKTINFO>()];
             info[..4].copy_from_slice(&ip.octets());
-            (IPPROTO_IP, IP_PKTINFO, info)
+            used += write_control(control, used, IPPROTO_IP, IP_PKTINFO, &info);
         }
-        IpAddr::V6(ip) => {
-            let mut info = vec![0u8; size_of::<IN6_PKTINFO>()];
+        Some(IpAddr::V6(ip)) => {
+            let mut info = [0u8; size_of::<IN6_PKTINFO>()];
             info[..16].copy_from_slice(&ip.octets());
-            (IPPROTO_IPV6, IPV6_PKTINFO, info)
+            used += write_control(control, used, IPPROTO_IPV6, IPV6_PKTINFO, &info);
         }
-    };
+        None => {}
+    }
+    if let Some(segment) = segment {
+        used += write_control(
+            control,
+            used,
+            IPPROTO_UDP,
+            UDP_SEND_MSG_SIZE,
+            &segment.to_ne_bytes(),
+        );
+    }
+    used
+}
+
+/// Writes one control message (a `WSACMSGHDR`, then `payload` at
+/// `WSA_CMSG_DATA`) at byte `offset` of `control`: the bytes it takes
+/// (`WSA_CMSG_SPACE`), so that the next one starts aligned.
+fn write_control(
+    control: &mut [u64; CONTROL_WORDS],
+    offset: usize,
+    level: i32,
+    kind: i32,
+    payload: &[u8],
+) -> usize {
     let data_offset = cmsg_align(size_of::<CMSGHDR>());
-    let header = CMSGHDR {
-        cmsg_len: data_offset + payload.len(),
-        cmsg_level: level,
-        cmsg_type: kind,
-    };
+    let space = cmsg_align(data_offset + payload.len());
     // SAFETY: the control buffer is plain bytes, written as bytes.
     let bytes: &mut [u8] = unsafe {
         std::slice::from_raw_parts_mut(
@@ -376,10 +483,145 @@ fn write_packet_info(control: &mut [u64; CONTROL_WORDS], from: IpAddr) -> usize 
             size_of::<[u64; CONTROL_WORDS]>(),
         )
     };
-    // SAFETY: the header fits at the start of the buffer; written unaligned.
-    unsafe { ptr::write_unaligned(bytes.as_mut_ptr().cast::<CMSGHDR>(), header) };
-    bytes[data_offset..][..payload.len()].copy_from_slice(&payload);
-    cmsg_align(data_offset + payload.len())
+    // Fixed sizes, never the caller's input: this holds for every call.
+    assert!(offset + space <= bytes.len());
+    let header = CMSGHDR {
+        cmsg_len: data_offset + payload.len(),
+        cmsg_level: level,
+        cmsg_type: kind,
+    };
+    let message = &mut bytes[offset..offset + space];
+    // SAFETY: the header fits at the start of `message`; written unaligned.
+    unsafe { ptr::write_unaligned(message.as_mut_ptr().cast::<CMSGHDR>(), header) };
+    message[data_offset..][..payload.len()].copy_from_slice(payload);
+    space
+}
+
+/// UDP send offload (USO): Windows 10 2004 and later split one send into
+/// datagrams of the size a `UDP_SEND_MSG_SIZE` control message gives.
+/// Probed once per process: `getsockopt` of that option must succeed, and
+/// then a segmented send of two datagrams between two loopback sockets of
+/// the probe's own must arrive as two (Wine 8 refuses the option, but a
+/// `WSASendMsg` carrying it succeeds and sends the bytes as one datagram:
+/// a Winsock that ignores the message must never be taken for one that
+/// segments). The answer is the Windows version's, the same for every
+/// socket; as GSO on Linux, the first send that fails in a way that says
+/// Windows cannot segment switches it off for the process (a driver's or
+/// route's refusal costs the other sockets only the offload).
+mod uso {
+    use std::io;
+    use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::OnceLock;
+    use std::time::Duration;
+
+    use socket2::Socket;
+    use windows_sys::Win32::Networking::WinSock::{
+        IPPROTO_UDP, UDP_SEND_MSG_SIZE, WSAEINVAL, WSAENOPROTOOPT, WSAEOPNOTSUPP,
+    };
+
+    use super::super::Outgoing;
+    use super::os;
+
+    /// Datagrams in one segmented send, as Linux's UDP_MAX_SEGMENTS.
+    pub const MAX_SEGMENTS: usize = 64;
+    /// Payload bytes of one segmented send: what one UDP datagram may carry
+    /// over IPv4 (65,535 − 20 − 8), as on Linux; msquic keeps its Windows
+    /// USO buffers within 64 KiB too.
+    pub const MAX_BYTES: usize = 65_507;
+    /// The probe's datagrams: a QUIC-sized segment.
+    const PROBE_SEGMENT: usize = 1_200;
+    /// How long the probe waits for each of its two datagrams on loopback.
+    const PROBE_WAIT: Duration = Duration::from_millis(200);
+
+    static REFUSED: AtomicBool = AtomicBool::new(false);
+    static PROBED: OnceLock<bool> = OnceLock::new();
+
+    /// Whether sends use USO: where the probe found it, unless a send
+    /// refused it since or `FASTDGRAM_NO_GSO=1` switches it off.
+    pub fn available() -> bool {
+        probed() && !REFUSED.load(Ordering::Relaxed)
+    }
+
+    /// What the probe found (a refusal since does not change it).
+    pub fn probed() -> bool {
+        *PROBED.get_or_init(probe)
+    }
+
+    fn probe() -> bool {
+        if std::env::var_os("FASTDGRAM_NO_GSO").is_some() {
+            return false;
+        }
+        if refusal_is_injected() {
+            return true;
+        }
+        option_is_known() && segments_arrive_separately()
+    }
+
+    fn option_is_known() -> bool {
+        Socket::new(
+            socket2::Domain::IPV4,
+            socket2::Type::DGRAM,
+            Some(socket2::Protocol::UDP),
+        )
+        .is_ok_and(|probe| os::int_option_of(&probe, IPPROTO_UDP, UDP_SEND_MSG_SIZE).is_ok())
+    }
+
+    /// The sizes of the datagrams a segmented send of two `PROBE_SEGMENT`
+    /// datagrams delivered on loopback, in order; `None` where the send
+    /// failed (or the sockets could not be made).
+    pub fn probe_arrivals() -> Option<Vec<usize>> {
+        let receiver = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).ok()?;
+        receiver.set_read_timeout(Some(PROBE_WAIT)).ok()?;
+        let to: SocketAddr = receiver.local_addr().ok()?;
+        let sender = Socket::new(socket2::Domain::IPV4, socket2::Type::DGRAM, None).ok()?;
+        let (first, second) = ([1u8; PROBE_SEGMENT], [2u8; PROBE_SEGMENT]);
+        let run = [&first[..], &second[..]].map(|data| Outgoing {
+            data,
+            to: Some(to),
+            from: None,
+        });
+        super::send_segmented(&sender, &run).ok()?;
+        let mut buf = [0u8; 2 * PROBE_SEGMENT + 1];
+        let mut sizes = Vec::new();
+        while sizes.len() < 2 {
+            match receiver.recv(&mut buf) {
+                Ok(len) => sizes.push(len),
+                Err(_) => break,
+            }
+        }
+        Some(sizes)
+    }
+
+    fn segments_arrive_separately() -> bool {
+        probe_arrivals() == Some(vec![PROBE_SEGMENT, PROBE_SEGMENT])
+    }
+
+    /// Test only (`FASTDGRAM_TEST_USO_REFUSED=1`): USO counts as found
+    /// without a probe, and the first segmented send is refused with
+    /// `WSAEINVAL` before it reaches Winsock, as a Windows without USO
+    /// refuses the option. No Winsock here makes that send fail by itself
+    /// (Wine sends it as one datagram), and what follows is the real
+    /// fallback: one datagram per call from then on.
+    fn refusal_is_injected() -> bool {
+        static INJECTED: OnceLock<bool> = OnceLock::new();
+        *INJECTED.get_or_init(|| std::env::var_os("FASTDGRAM_TEST_USO_REFUSED").is_some())
+    }
+
+    /// The refusal to report instead of sending, while the test hook is on.
+    pub fn injected_refusal() -> Option<io::Error> {
+        refusal_is_injected().then(|| io::Error::from_raw_os_error(WSAEINVAL))
+    }
+
+    /// Errors that say this Windows cannot segment a send at all.
+    pub fn note_failure(err: &io::Error) {
+        if matches!(
+            err.raw_os_error(),
+            Some(WSAEINVAL | WSAEOPNOTSUPP | WSAENOPROTOOPT)
+        ) {
+            REFUSED.store(true, Ordering::Relaxed);
+        }
+    }
 }
 
 // Options.
@@ -735,6 +977,7 @@ pub(super) mod os {
         reuse_port_refused: true,
         rebind_is_noop: true,
         membership_of_socket_family_only: true,
+        peer_of_either_family: true,
     };
 
     /// libuv's `uv_udp_set_ttl` sets `IPV6_HOPLIMIT` (21) on an IPv6 socket
@@ -910,5 +1153,155 @@ pub(super) mod os {
         fn deref_mut(&mut self) -> &mut [u8] {
             &mut self.0
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn control_bytes(control: &[u64; CONTROL_WORDS], len: usize) -> Vec<u8> {
+        control
+            .iter()
+            .flat_map(|word| word.to_ne_bytes())
+            .take(len)
+            .collect()
+    }
+
+    /// A `WSACMSGHDR` as ws2def.h lays it out: `cmsg_len` (a SIZE_T), then
+    /// the INT level and type; the data at `WSA_CMSG_DATA`, which is the
+    /// header's size rounded up to a SIZE_T's alignment.
+    fn message(level: i32, kind: i32, data: &[u8]) -> Vec<u8> {
+        let word = size_of::<usize>();
+        let header = (word + 8).div_ceil(word) * word;
+        let mut bytes = (header + data.len()).to_ne_bytes().to_vec();
+        bytes.extend(level.to_ne_bytes());
+        bytes.extend(kind.to_ne_bytes());
+        bytes.resize(header, 0);
+        bytes.extend(data);
+        bytes.resize((header + data.len()).div_ceil(word) * word, 0);
+        bytes
+    }
+
+    #[test]
+    fn the_segment_size_is_one_udp_send_msg_size_message_holding_a_dword() {
+        let mut control = [0u64; CONTROL_WORDS];
+        let len = write_send_control(&mut control, None, Some(1_200));
+        // IPPROTO_UDP is 17 and UDP_SEND_MSG_SIZE 2 (ws2ipdef.h, ws2def.h).
+        let expected = message(17, 2, &1_200u32.to_ne_bytes());
+        assert_eq!(control_bytes(&control, len), expected);
+        if size_of::<usize>() == 8 {
+            assert_eq!(len, 24, "WSA_CMSG_SPACE(4) on 64-bit Windows");
+            assert_eq!(&expected[..8], &20u64.to_ne_bytes(), "WSA_CMSG_LEN(4)");
+        }
+    }
+
+    #[test]
+    fn a_source_address_and_the_segment_size_go_as_two_aligned_messages() {
+        let mut control = [0u64; CONTROL_WORDS];
+        let from: IpAddr = "::1".parse().unwrap();
+        let len = write_send_control(&mut control, Some(from), Some(1_000));
+        // IN6_PKTINFO: the address, then the interface index (0: any).
+        let mut info = Ipv6Addr::LOCALHOST.octets().to_vec();
+        info.extend(0u32.to_ne_bytes());
+        let mut expected = message(41, 19, &info); // IPPROTO_IPV6, IPV6_PKTINFO
+        expected.extend(message(17, 2, &1_000u32.to_ne_bytes()));
+        assert_eq!(control_bytes(&control, len), expected);
+
+        let len = write_send_control(&mut control, Some("127.0.0.2".parse().unwrap()), None);
+        let mut info = vec![127, 0, 0, 2];
+        info.extend(0u32.to_ne_bytes()); // IN_PKTINFO's interface index
+        assert_eq!(control_bytes(&control, len), message(0, 19, &info)); // IPPROTO_IP, IP_PKTINFO
+        assert_eq!(write_send_control(&mut control, None, None), 0);
+    }
+
+    fn receiver() -> std::net::UdpSocket {
+        let receiver = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        receiver
+            .set_read_timeout(Some(Duration::from_millis(500)))
+            .unwrap();
+        receiver
+    }
+
+    /// Everything `receiver` gets until it has been quiet for the timeout,
+    /// bounded by `most`.
+    fn drain(receiver: &std::net::UdpSocket, most: usize) -> Vec<Vec<u8>> {
+        let mut buf = [0u8; 70_000];
+        let mut received = Vec::new();
+        while received.len() < most {
+            match receiver.recv_from(&mut buf) {
+                Ok((n, _)) => received.push(buf[..n].to_vec()),
+                Err(_) => break,
+            }
+        }
+        received
+    }
+
+    fn run_of<'a>(payloads: &'a [Vec<u8>], to: SocketAddr) -> Vec<Outgoing<'a>> {
+        payloads
+            .iter()
+            .map(|data| Outgoing {
+                data,
+                to: Some(to),
+                from: None,
+            })
+            .collect()
+    }
+
+    /// The probe's own check: a Winsock that ignores `UDP_SEND_MSG_SIZE`
+    /// (Wine 8 sends the bytes as one datagram) is never taken for USO.
+    #[test]
+    fn uso_is_used_only_where_a_segmented_send_arrives_as_its_datagrams() {
+        let arrivals = uso::probe_arrivals();
+        println!(
+            "USO here: {}; a segmented send of 2 x 1200 bytes arrived as {arrivals:?}",
+            uso::available()
+        );
+        if uso::probed() {
+            assert_eq!(arrivals, Some(vec![1_200, 1_200]));
+        }
+    }
+
+    /// After a refusal, the run goes one datagram per call: each arrives
+    /// once, intact, in order, and USO is off from then on.
+    #[test]
+    fn a_refused_run_is_sent_one_by_one_exactly_once_in_order() {
+        let receiver = receiver();
+        let sender = Socket::new(socket2::Domain::IPV4, socket2::Type::DGRAM, None).unwrap();
+        let payloads: Vec<Vec<u8>> = (0..10u8)
+            .map(|i| vec![i; if i == 9 { 7 } else { 1_000 }])
+            .collect();
+        let run = run_of(&payloads, receiver.local_addr().unwrap());
+        let refusal =
+            io::Error::from_raw_os_error(windows_sys::Win32::Networking::WinSock::WSAEINVAL);
+        let sent = after_segmented_send(&sender, &run, Err(refusal)).unwrap();
+        assert_eq!(sent, payloads.iter().map(Vec::len).collect::<Vec<_>>());
+        assert_eq!(drain(&receiver, 20), payloads);
+        assert!(!uso::available());
+        assert_eq!(capabilities().gso_segments, 1);
+    }
+
+    /// `send_batch` on this Windows: segmented or not, every datagram
+    /// arrives as itself, once, in order.
+    #[test]
+    fn a_batch_of_equal_sizes_arrives_as_its_datagrams_exactly_once_in_order() {
+        let receiver = receiver();
+        let sender = Socket::new(socket2::Domain::IPV4, socket2::Type::DGRAM, None).unwrap();
+        // Few enough for the receive buffer's default: none is dropped.
+        let payloads: Vec<Vec<u8>> = (0..40u8).map(|i| vec![i; 1_000]).collect();
+        let batch = run_of(&payloads, receiver.local_addr().unwrap());
+        let mut sent = Vec::new();
+        for _ in 0..payloads.len() {
+            if sent.len() == batch.len() {
+                break;
+            }
+            sent.extend(send_batch(&sender, &batch[sent.len()..]).unwrap());
+        }
+        assert_eq!(sent, vec![1_000; payloads.len()]);
+        let received = drain(&receiver, 80);
+        let firsts: Vec<u8> = received.iter().map(|datagram| datagram[0]).collect();
+        assert_eq!(firsts, (0..40u8).collect::<Vec<_>>(), "each once, in order");
+        assert_eq!(received, payloads);
     }
 }
