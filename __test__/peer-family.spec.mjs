@@ -8,7 +8,7 @@
 // and on fastdgram and compares what a program sees.
 import test from 'ava';
 import { createRequire } from 'node:module';
-import { parity, skipWithReason } from './fixtures/udp.mjs';
+import { parity } from './fixtures/udp.mjs';
 import { describeError } from './helpers/parity.mjs';
 
 const require = createRequire(import.meta.url);
@@ -108,23 +108,34 @@ async function sendError(type, target, many) {
   return { error: err ? masked(describeError(err)) : null, received: log };
 }
 
-if (process.platform === 'win32') {
-  skipWithReason(
-    "sendMany reports send()'s error for a destination of the other family",
-    'on Windows such a destination reaches Winsock in the core (LibuvRules.peer_of_either_family), and lib/send-many.ts does not check it against the handle family as send() does',
-  );
-} else {
-  test("sendMany reports send()'s error for a destination of the other family", async (t) => {
-    for (const [type, target] of [['udp4', '::1'], ['udp6', '127.0.0.1']]) {
-      const bySend = await sendError(type, target, false);
-      const bySendMany = await sendError(type, target, true);
-      t.is(bySend.error?.code, 'EINVAL', `${type} send() to ${target}`);
-      t.deepEqual(bySendMany.received, [], `${type} sendMany to ${target} sent nothing`);
-      t.deepEqual(
-        { code: bySendMany.error?.code, syscall: bySendMany.error?.syscall },
-        { code: bySend.error.code, syscall: bySend.error.syscall },
-        `${type} sendMany to ${target}`,
-      );
-    }
-  });
-}
+test("sendMany reports send()'s error for a destination of the other family", async (t) => {
+  for (const [type, target] of [['udp4', '::1'], ['udp6', '127.0.0.1']]) {
+    const bySend = await sendError(type, target, false);
+    const bySendMany = await sendError(type, target, true);
+    t.is(bySend.error?.code, 'EINVAL', `${type} send() to ${target}`);
+    t.deepEqual(bySendMany.received, [], `${type} sendMany to ${target} sent nothing`);
+    t.deepEqual(
+      { code: bySendMany.error?.code, syscall: bySendMany.error?.syscall },
+      { code: bySend.error.code, syscall: bySend.error.syscall },
+      `${type} sendMany to ${target}`,
+    );
+  }
+});
+
+test('sendMany sends the datagrams before one of the other family and none after it', async (t) => {
+  const log = [];
+  const { rx4, rx6, portFor } = await receivers(fastdgram, log);
+  const socket = fastdgram.createSocket('udp4');
+  await new Promise((resolve) => socket.bind(0, resolve));
+  const messages = [
+    { data: 'first', port: portFor('127.0.0.1'), address: '127.0.0.1' },
+    { data: 'second', port: portFor('::1'), address: '::1' },
+    { data: 'third', port: portFor('127.0.0.1'), address: '127.0.0.1' },
+  ];
+  const [err, sent] = await new Promise((resolve) => socket.sendMany(messages, (...args) => resolve(args)));
+  await sleep(50);
+  for (const s of [socket, rx4, rx6]) s.close();
+  t.is(sent, 1);
+  t.like(err, { code: 'EINVAL', syscall: 'send', address: '::1', sent: 1 });
+  t.deepEqual(log, ['127.0.0.1 received first']);
+});

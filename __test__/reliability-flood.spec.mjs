@@ -16,6 +16,12 @@ import { UNDER_QEMU, assertRss } from './helpers/emulation.mjs';
 //     undelivered batches of at most 64 datagrams of at most 64 KiB (16 MiB)
 //     plus the 4 MiB receive area; on the JavaScript-thread path nothing is
 //     queued natively (the kernel's buffer, not in RSS, holds the excess).
+//     Measured from the RSS read right before the block, over the sampler's
+//     samples taken within it and the RSS read right after it. (The former
+//     measure ran from the sampler's mark to its answer after the block, and
+//     so also counted what the event loop delivered around the block: under
+//     load the answer came late, and a fresh-clone run on Node.js 26 saw
+//     +31.5 MiB there.)
 //   - over the whole flood: ≤ 64 MiB over the RSS before it (after a warm-up
 //     and forced GC): the 24 MiB above plus V8's young generation, which
 //     holds delivered Buffers until a scavenge and grows under this
@@ -46,7 +52,8 @@ test.serial(`item 5: a flood while JavaScript blocks its event loop ${BLOCKS} ti
   for (const [i, p] of x.phases.entries()) {
     t.true(p.deliveredWithin300msAfterBlock > 0, `block ${i + 1}: nothing delivered in the 300 ms after the event loop was free again`);
     t.true(p.deliveredWhileRunning > 0, `phase ${i + 1}: nothing delivered while the event loop was free`);
-    assertRss(t, p.rssGrowthWhileBlocked <= 24 * MiB, `block ${i + 1}: RSS grew by ${mib(p.rssGrowthWhileBlocked)} while JavaScript was blocked (bound 24 MiB)`);
+    t.true(p.samplesWhileBlocked >= BLOCK_MS / 20, `block ${i + 1}: the RSS sampler took only ${p.samplesWhileBlocked} samples while JavaScript was blocked`);
+    assertRss(t, p.rssGrowthWhileBlocked <= 24 * MiB, `block ${i + 1}: RSS grew by ${mib(p.rssGrowthWhileBlocked)} while JavaScript was blocked (bound 24 MiB; ${mib(p.rssGrowthMarkToAnswer)} from the sampler's mark to its answer)`);
   }
   t.is(x.tailReceived, x.tailSent, 'datagrams of the paced tail lost after JavaScript caught up');
 });

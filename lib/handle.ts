@@ -883,7 +883,7 @@ let lastFamily = 0;
  * 4 or 6 for an IP literal (an IPv6 one may carry a `%zone`), else 0.
  * Replies go to few peers: the last answer is kept (isIP runs a regexp).
  */
-function ipFamily(text: string): number {
+export function ipFamily(text: string): number {
   if (text === lastText) return lastFamily;
   const zone = text.indexOf('%');
   lastFamily = isIP(zone === -1 ? text : text.slice(0, zone));

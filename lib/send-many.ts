@@ -16,8 +16,8 @@ import {
   exceptionWithHostPort,
 } from './errors';
 import { validatePort, validateString } from './validate';
-import type { OutgoingBatch, UdpHandle } from './handle';
-import { capabilities } from './native';
+import { ipFamily, type OutgoingBatch, type UdpHandle } from './handle';
+import { UV, capabilities } from './native';
 import { DATA_TYPES, bytesOfData, isData } from './data';
 
 /** An error of sendMany: `sent` datagrams went out before it. */
@@ -161,8 +161,8 @@ function resolveDestinations(
 
 /**
  * Hands the batch to the handle: the datagrams up to the first whose
- * destination cannot be used (its lookup failed, or the sendBlockList
- * blocks it), which then ends the batch with that error.
+ * destination cannot be used (its lookup failed, the sendBlockList blocks
+ * it, or it is of the other family), which then ends the batch with that error.
  */
 function transmit(batch: PreparedBatch, target: SendManyTarget, destinations: Map<string | undefined, Destination> | undefined): void {
   const handle = target.handle();
@@ -185,6 +185,13 @@ function transmit(batch: PreparedBatch, target: SendManyTarget, destinations: Ma
         break;
       }
       ips[i] = destination.ip;
+      // send()'s own check (node parses the destination by the socket's
+      // family): the other family's address ends the batch with EINVAL.
+      if (ipFamily(destination.ip) !== handle.family) {
+        stop = sendError(UV.EINVAL, batch, ips, i);
+        usable = i;
+        break;
+      }
     }
   } else {
     ips.fill('');

@@ -87,9 +87,10 @@ impl BatchView<'_> {
         self.len() == 0
     }
 
-    /// Whether the receive call filled every slot: more may be waiting.
+    /// Whether the receive call read as many messages as it was allowed to:
+    /// more may be waiting.
     pub fn is_full(&self) -> bool {
-        self.scratch.messages == BATCH_CAPACITY
+        self.scratch.messages == self.scratch.limit
     }
 
     /// Datagrams left out because a block list matched their source.
@@ -180,6 +181,8 @@ struct Scratch {
     kernel_drops: Option<u32>,
     /// Slots the last receive call filled.
     messages: usize,
+    /// Slots it was allowed to fill.
+    limit: usize,
     /// Datagrams in them, kept or not.
     datagrams: usize,
     /// Slots among them that held more than one datagram.
@@ -200,6 +203,7 @@ impl Scratch {
             meta: [RecvMeta::default(); BATCH_CAPACITY],
             kernel_drops: None,
             messages: 0,
+            limit: BATCH_CAPACITY,
             datagrams: 0,
             coalesced: 0,
             kept: Vec::with_capacity(BATCH_CAPACITY),
@@ -207,9 +211,17 @@ impl Scratch {
         })
     }
 
-    /// Fills the slots from `socket`: how many slots were filled.
-    fn receive(&mut self, socket: &Socket) -> io::Result<usize> {
-        let received = sys::receive(socket, &mut self.headers, &mut self.slots, &mut self.meta)?;
+    /// Fills up to `limit` slots from `socket`: how many slots were filled.
+    fn receive(&mut self, socket: &Socket, limit: usize) -> io::Result<usize> {
+        let limit = limit.clamp(1, BATCH_CAPACITY);
+        let received = sys::receive(
+            socket,
+            &mut self.headers,
+            &mut self.slots,
+            &mut self.meta,
+            limit,
+        )?;
+        self.limit = limit;
         self.kernel_drops = received.kernel_drops;
         Ok(received.count)
     }
@@ -248,13 +260,14 @@ thread_local! {
     static SCRATCH: RefCell<Option<Box<Scratch>>> = const { RefCell::new(None) };
 }
 
-/// Reads every datagram that is ready on the non-blocking `socket`, up to
-/// [`BATCH_CAPACITY`], and hands them to `f` in place, without those from
-/// sources that `blocked` matches. `WouldBlock` when none is ready. `f` must
-/// not receive on this thread again.
+/// Reads the datagrams that are ready on the non-blocking `socket`, up to
+/// `limit` messages (1 to [`BATCH_CAPACITY`]), and hands them to `f` in
+/// place, without those from sources that `blocked` matches. `WouldBlock`
+/// when none is ready. `f` must not receive on this thread again.
 pub(crate) fn with_received<R>(
     socket: &Socket,
     blocked: Option<&BlockList>,
+    limit: usize,
     f: impl FnOnce(&BatchView<'_>) -> R,
 ) -> io::Result<R> {
     SCRATCH.with(|cell| {
@@ -262,7 +275,7 @@ pub(crate) fn with_received<R>(
             .try_borrow_mut()
             .map_err(|_| io::Error::from(io::ErrorKind::ResourceBusy))?;
         let scratch = slot.get_or_insert_with(Scratch::new);
-        let messages = scratch.receive(socket)?;
+        let messages = scratch.receive(socket, limit)?;
         scratch.keep_unblocked(messages, blocked);
         Ok(f(&BatchView { scratch }))
     })
@@ -271,6 +284,8 @@ pub(crate) fn with_received<R>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::{loopback, receive_all};
+    use crate::Family;
 
     fn split(len: u32, segment_size: u32) -> Vec<(u32, u32)> {
         segments(len, segment_size).collect()
@@ -287,6 +302,38 @@ mod tests {
         assert_eq!(split(300, 100), vec![(0, 100), (100, 100), (200, 100)]);
         assert_eq!(split(250, 100), vec![(0, 100), (100, 100), (200, 50)]);
         assert_eq!(split(64 * 1_472, 1_472).len(), 64);
+    }
+
+    #[test]
+    fn a_limited_receive_leaves_the_rest_in_the_kernel_queue() {
+        let receiver = loopback(Family::V4);
+        let sender = loopback(Family::V4);
+        let to = receiver.local_addr().unwrap();
+        for i in 0..3u8 {
+            sender
+                .try_send(&[&[i]], Some(("127.0.0.1", to.port())))
+                .unwrap();
+        }
+        // Loopback delivers at once; a bounded wait covers a slow machine.
+        let mut first = None;
+        for _ in 0..500 {
+            match receiver.try_receive_up_to(1, |view| (view.len(), view.is_full())) {
+                Ok(read) => {
+                    first = Some(read);
+                    break;
+                }
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                    std::thread::sleep(std::time::Duration::from_millis(2))
+                }
+                Err(err) => panic!("{err}"),
+            }
+        }
+        assert_eq!(first, Some((1, true)), "one datagram, and more may wait");
+        let rest: Vec<Vec<u8>> = receive_all(&receiver, 2)
+            .into_iter()
+            .map(|(p, _)| p)
+            .collect();
+        assert_eq!(rest, vec![vec![1], vec![2]]);
     }
 
     #[test]

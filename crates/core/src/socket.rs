@@ -9,7 +9,7 @@ use tokio::io::Interest;
 use socket2::{Domain, Protocol, SockAddr, SockRef, Socket, Type};
 
 use crate::address::{parse_ip, parse_socket_addr, Family};
-use crate::batch::{with_received, Batch, BatchView};
+use crate::batch::{with_received, Batch, BatchView, BATCH_CAPACITY};
 use crate::block_list::BlockList;
 use crate::runtime::runtime;
 use crate::stats::{BatchCounts, SocketStats, StatsSnapshot};
@@ -309,8 +309,21 @@ impl UdpSocket {
     /// somewhere of their own (one copy instead of two). `f` must not receive
     /// on this thread again.
     pub fn try_receive_with<R>(&self, f: impl FnOnce(&BatchView<'_>) -> R) -> io::Result<R> {
+        self.try_receive_up_to(BATCH_CAPACITY, f)
+    }
+
+    /// Like [`try_receive_with`](Self::try_receive_with), but takes at most
+    /// `limit` messages from the kernel (1 to [`BATCH_CAPACITY`]): for a
+    /// socket whose queue other processes also read, where a datagram read
+    /// and then not delivered (its receiver closed meanwhile) would be lost
+    /// to them.
+    pub fn try_receive_up_to<R>(
+        &self,
+        limit: usize,
+        f: impl FnOnce(&BatchView<'_>) -> R,
+    ) -> io::Result<R> {
         let block_list = self.receive_block_list();
-        let received = with_received(&self.socket, block_list.as_deref(), |view| {
+        let received = with_received(&self.socket, block_list.as_deref(), limit, |view| {
             self.note_batch(view);
             f(view)
         });

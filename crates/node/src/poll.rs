@@ -13,7 +13,7 @@ use std::ptr;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use fastdgram_core::{error_from_uv, BatchView, Errno, RawSocket, UdpSocket};
+use fastdgram_core::{error_from_uv, BatchView, Errno, RawSocket, UdpSocket, BATCH_CAPACITY};
 use napi::bindgen_prelude::ToNapiValue;
 use napi::sys;
 
@@ -25,6 +25,8 @@ use crate::uv::{libuv, Libuv, UvHandle, UV_READABLE};
 /// Batches read per readiness callback before libuv serves other handles
 /// (libuv itself reads at most 32 datagrams per wake-up).
 const BATCHES_PER_WAKE: usize = 4;
+/// Reads per readiness callback when each read takes one datagram: libuv's 32.
+const SINGLE_READS_PER_WAKE: usize = 32;
 
 struct PollState {
     uv: &'static Libuv,
@@ -40,6 +42,8 @@ struct PollState {
     paused: Cell<bool>,
     /// One call per batch instead of one per datagram (see `set_per_batch`).
     per_batch: Cell<bool>,
+    /// Each read takes one datagram from the kernel (see `set_one_per_read`).
+    one_per_read: Cell<bool>,
     /// The joined source addresses of the last batch delivered.
     last_addresses: Cell<String>,
 }
@@ -97,6 +101,7 @@ impl PollReceiver {
             closed: Cell::new(false),
             paused: Cell::new(false),
             per_batch: Cell::new(false),
+            one_per_read: Cell::new(false),
             last_addresses: Cell::new(String::new()),
         });
         unsafe {
@@ -182,6 +187,15 @@ impl PollReceiver {
         self.state.per_batch.set(per_batch);
     }
 
+    /// Whether each read takes only one datagram from the kernel, as libuv
+    /// does: for a socket whose queue other processes read too (cluster
+    /// workers sharing the primary's socket), so that a close in a
+    /// 'message' handler leaves what follows to them instead of dropping the
+    /// rest of a batch already read.
+    pub fn set_one_per_read(&self, one_per_read: bool) {
+        self.state.one_per_read.set(one_per_read);
+    }
+
     /// Stops receiving and lets go of the socket now; the handle's memory
     /// goes once libuv has closed it. Safe to call more than once.
     pub fn close(&self) {
@@ -257,7 +271,11 @@ unsafe extern "C" fn on_poll(handle: *mut UvHandle, status: c_int, _events: c_in
 }
 
 fn receive(state: &PollState) {
-    for _ in 0..BATCHES_PER_WAKE {
+    let (reads, limit) = match state.one_per_read.get() {
+        true => (SINGLE_READS_PER_WAKE, 1),
+        false => (BATCHES_PER_WAKE, BATCH_CAPACITY),
+    };
+    for _ in 0..reads {
         if state.closed.get() || state.paused.get() {
             return;
         }
@@ -270,7 +288,7 @@ fn receive(state: &PollState) {
             if sys::napi_open_handle_scope(env, &mut scope) != sys::Status::napi_ok {
                 return;
             }
-            let received = socket.try_receive_with(|view| encode_into_js(state, view));
+            let received = socket.try_receive_up_to(limit, |view| encode_into_js(state, view));
             let keep_going = match received {
                 // A short batch drained the socket: skip the read that would
                 // only say EAGAIN; libuv's poll is level-triggered and calls

@@ -2,13 +2,17 @@
 //! datagram sent, and napi-rs's glue for a class method (a borrow of `this`
 //! registered in a Mutex-guarded map, a deferred scope guard, the class check)
 //! cost more than the send itself: about 3,200 of the call's 5,660
-//! instructions under callgrind. Here `this` is unwrapped once and the
+//! instructions under callgrind. Here `this` is unwrapped once, and used
+//! only if it is a live `NativeUdp` (see `LIVE`), and the
 //! arguments are read with `napi_get_value_*`; a value of the wrong type
 //! throws a JavaScript `TypeError`, as napi-rs's conversions throw an `Error`.
 //! Sharing `&NativeUdp` with napi-rs is sound: none of its `&mut self`
 //! methods calls into JavaScript, so none is running while this one runs.
 
+use std::cell::RefCell;
+use std::collections::HashSet;
 use std::ffi::{c_char, c_void, CStr};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
 
@@ -104,16 +108,67 @@ unsafe fn send_with(
     }
 }
 
-/// The `NativeUdp` that napi-rs wrapped in `this` (its only class here, so
-/// anything this addon wrapped is one).
+thread_local! {
+    /// Where this thread's live `NativeUdp` values are (napi-rs's wrapped
+    /// pointers; udp.rs adds each one it hands to JavaScript, its Drop takes
+    /// it out). `napi_unwrap` answers for any object wrapped in this isolate
+    /// (another addon's, say): only a pointer found here may be cast. A
+    /// lookup here makes no Node-API call, where `napi_check_object_type_tag`
+    /// looks up a private property of the object (callgrind figures of both
+    /// in the CHANGELOG).
+    static LIVE: RefCell<HashSet<usize, BuildHasherDefault<AddressHasher>>> =
+        RefCell::new(HashSet::default());
+}
+
+/// Notes `udp`, now wrapped in a JavaScript object, as live.
+pub(crate) fn note_live(udp: &NativeUdp) {
+    LIVE.with(|live| live.borrow_mut().insert(udp as *const NativeUdp as usize));
+}
+
+/// Notes that `udp` is going away.
+pub(crate) fn note_gone(udp: &NativeUdp) {
+    // The thread's storage may be gone already when the thread ends.
+    let _ = LIVE.try_with(|live| {
+        live.borrow_mut()
+            .remove(&(udp as *const NativeUdp as usize))
+    });
+}
+
+fn is_live(wrapped: *mut c_void) -> bool {
+    LIVE.with(|live| live.borrow().contains(&(wrapped as usize)))
+}
+
+/// A hasher for addresses: they are distinct already, and the low bits
+/// (alignment) are always zero.
+#[derive(Default)]
+struct AddressHasher(u64);
+
+impl Hasher for AddressHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 = (self.0 << 8 | u64::from(byte)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+
+    fn write_usize(&mut self, address: usize) {
+        self.0 = (address as u64 >> 4).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+/// The `NativeUdp` that napi-rs wrapped in `this`, once it is known to be one.
 unsafe fn instance<'a>(
     env: sys::napi_env,
     this: sys::napi_value,
 ) -> std::result::Result<&'a NativeUdp, &'static CStr> {
     let mut wrapped: *mut c_void = ptr::null_mut();
-    // SAFETY: napi-rs wraps a `Box<NativeUdp>`'s pointer, alive while `this` is.
+    // SAFETY: a live pointer is a `Box<NativeUdp>`'s (napi-rs's), alive while
+    // `this` is.
     unsafe {
-        if sys::napi_unwrap(env, this, &mut wrapped) != Status::napi_ok || wrapped.is_null() {
+        if sys::napi_unwrap(env, this, &mut wrapped) != Status::napi_ok || !is_live(wrapped) {
             return Err(c"NativeUdp.send: `this` is not a NativeUdp");
         }
         Ok(&*wrapped.cast::<NativeUdp>())

@@ -10,7 +10,9 @@ use fastdgram_core::{
     BindFlags, BlockList, Errno, Family, HandleType, Queued, RawSocket, Receiver, ReceiverLimits,
     SendQueue, UdpSocket,
 };
-use napi::bindgen_prelude::{Either, Function, Int32ArraySlice, JsValue, Unknown};
+use napi::bindgen_prelude::{
+    ClassInstance, Either, Function, Int32ArraySlice, JavaScriptClassExt, JsValue, Unknown,
+};
 use napi::threadsafe_function::ThreadsafeFunctionCallMode;
 use napi::{Env, Result};
 use napi_derive::napi;
@@ -18,6 +20,7 @@ use napi_derive::napi;
 use crate::buffer_arg::{BufferArg, BufferSliceArg};
 use crate::events::{build_events_fn, errno_of, EventsFn, NativeEvent};
 use crate::poll::{is_watched_by_loop, PollReceiver};
+use crate::raw_send::{note_gone, note_live};
 
 const EBADF: i32 = Errno::EBADF.uv();
 const EINVAL: i32 = Errno::EINVAL.uv();
@@ -80,6 +83,9 @@ pub struct NativeUdp {
     /// Sends waiting for the socket, in order (made on first need).
     later: Option<SendQueue>,
     referenced: bool,
+    /// A duplicate of another process's socket (a cluster primary's), whose
+    /// queue other workers read too.
+    shared_queue: bool,
 }
 
 pub(crate) fn family_of(number: u32) -> Family {
@@ -109,9 +115,25 @@ fn created(result: std::io::Result<UdpSocket>) -> Either<NativeUdp, i32> {
             events: None,
             later: None,
             referenced: true,
+            shared_queue: false,
         }),
         Err(err) => Either::B(errno_of(&err)),
     }
+}
+
+/// What a factory returns to JavaScript: the new socket, or a negative errno.
+type Made<'env> = Result<Either<ClassInstance<'env, NativeUdp>, i32>>;
+
+/// The JavaScript object of a new socket, noted as live so that `send`
+/// (raw_send.rs) can tell it from any other wrapped object.
+fn into_js(env: &Env, made: Either<NativeUdp, i32>) -> Made<'_> {
+    let udp = match made {
+        Either::A(udp) => udp,
+        Either::B(errno) => return Ok(Either::B(errno)),
+    };
+    let instance = udp.into_instance(env)?;
+    note_live(&instance);
+    Ok(Either::A(instance))
 }
 
 /// Where a datagram goes: `None` on a connected socket (empty `ip`).
@@ -285,6 +307,7 @@ fn udp_socket_of(fd: i32) -> Option<RawSocket> {
 /// down, say) stops its receive task and closes its descriptor here.
 impl Drop for NativeUdp {
     fn drop(&mut self) {
+        note_gone(self);
         self.close();
     }
 }
@@ -292,9 +315,9 @@ impl Drop for NativeUdp {
 #[napi]
 impl NativeUdp {
     /// Creates an unbound socket of `family` (4 or 6), or returns a negative errno.
-    #[napi]
-    pub fn create(family: u32) -> Either<NativeUdp, i32> {
-        created(UdpSocket::new(family_of(family)))
+    #[napi(ts_return_type = "NativeUdp | number")]
+    pub fn create(env: &Env, family: u32) -> Made<'_> {
+        into_js(env, created(UdpSocket::new(family_of(family))))
     }
 
     /// Binds to `ip:port`; a failed bind leaves the socket open and unbound.
@@ -312,36 +335,43 @@ impl NativeUdp {
     }
 
     /// Binds to the wildcard address on a random port (libuv's implicit bind).
-    #[napi]
-    pub fn bind_any(family: u32) -> Either<NativeUdp, i32> {
-        created(UdpSocket::bind_any(family_of(family)))
+    #[napi(ts_return_type = "NativeUdp | number")]
+    pub fn bind_any(env: &Env, family: u32) -> Made<'_> {
+        into_js(env, created(UdpSocket::bind_any(family_of(family))))
     }
 
     /// Adopts `fd`, which must be a UDP socket; from now on closing this
     /// object closes `fd`. `EEXIST` if another socket of this process (a
     /// `node:dgram` one, say) still watches it, as libuv reports.
-    #[napi]
-    pub fn open(env: Env, fd: i32) -> Either<NativeUdp, i32> {
+    #[napi(ts_return_type = "NativeUdp | number")]
+    pub fn open(env: &Env, fd: i32) -> Made<'_> {
         let Some(socket) = udp_socket_of(fd) else {
-            return Either::B(EINVAL);
+            return Ok(Either::B(EINVAL));
         };
         // SAFETY: called from JavaScript, on env's thread.
         if unsafe { is_watched_by_loop(env.raw(), socket) } == Some(true) {
-            return Either::B(EEXIST);
+            return Ok(Either::B(EEXIST));
         }
         // SAFETY: socket is an open UDP socket (checked above) that the
         // caller hands over, as with libuv's uv_udp_open.
-        created(unsafe { UdpSocket::from_raw_socket(socket) })
+        into_js(env, created(unsafe { UdpSocket::from_raw_socket(socket) }))
     }
 
     /// Adopts a duplicate of `fd` (a UDP socket someone else keeps owning,
     /// such as a handle a cluster primary shared with this worker).
-    #[napi]
-    pub fn open_duplicate(fd: i32) -> Either<NativeUdp, i32> {
-        match udp_socket_of(fd) {
-            Some(socket) => created(UdpSocket::from_duplicate(socket)),
+    #[napi(ts_return_type = "NativeUdp | number")]
+    pub fn open_duplicate(env: &Env, fd: i32) -> Made<'_> {
+        let made = match udp_socket_of(fd) {
+            Some(socket) => match created(UdpSocket::from_duplicate(socket)) {
+                Either::A(mut udp) => {
+                    udp.shared_queue = true;
+                    Either::A(udp)
+                }
+                failed => failed,
+            },
             None => Either::B(EINVAL),
-        }
+        };
+        into_js(env, made)
     }
 
     pub(crate) fn socket(&self) -> std::result::Result<&UdpSocket, i32> {
@@ -382,6 +412,7 @@ impl NativeUdp {
         let receiving = match polled {
             Some(Ok(poll)) => {
                 poll.set_referenced(self.referenced);
+                poll.set_one_per_read(self.shared_queue);
                 Receiving::Poll(poll)
             }
             Some(Err(err)) => return Ok(errno_of(&err)),

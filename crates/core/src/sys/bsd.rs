@@ -52,8 +52,9 @@ pub(super) fn receive(
     headers: &mut ReceiveHeaders,
     slots: &mut [u8],
     meta: &mut [RecvMeta; BATCH_CAPACITY],
+    limit: usize,
 ) -> io::Result<Received> {
-    headers.receive(socket, slots, meta, &CONTROL)
+    headers.receive(socket, slots, meta, &CONTROL, limit)
 }
 
 pub(super) use super::{send_first_only as send_batch, send_one_without_source as send_one};

@@ -33,9 +33,10 @@ pub(super) fn receive(
     _headers: &mut ReceiveHeaders,
     slots: &mut [u8],
     meta: &mut [RecvMeta; BATCH_CAPACITY],
+    limit: usize,
 ) -> io::Result<Received> {
     let mut count = 0;
-    while count < BATCH_CAPACITY {
+    while count < limit {
         let slot = &mut slots[count * SLOT_SIZE..][..SLOT_SIZE];
         // SAFETY: u8 and MaybeUninit<u8> have the same layout; recv only writes.
         let slot: &mut [MaybeUninit<u8>] =

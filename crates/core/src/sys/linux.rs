@@ -64,8 +64,9 @@ pub(super) fn receive(
     headers: &mut ReceiveHeaders,
     slots: &mut [u8],
     meta: &mut [RecvMeta; BATCH_CAPACITY],
+    limit: usize,
 ) -> io::Result<Received> {
-    headers.receive(socket, slots, meta, &CONTROL)
+    headers.receive(socket, slots, meta, &CONTROL, limit)
 }
 
 // Sending.
@@ -320,13 +321,14 @@ mod batched {
             headers
         }
 
-        /// One `recvmmsg` call fills up to BATCH_CAPACITY slots.
+        /// One `recvmmsg` call fills up to `limit` slots.
         pub(in crate::sys) fn receive(
             &mut self,
             socket: &Socket,
             _slots: &mut [u8],
             meta: &mut [RecvMeta; BATCH_CAPACITY],
             kinds: &ControlKinds,
+            limit: usize,
         ) -> io::Result<Received> {
             for header in &mut self.headers[..self.used] {
                 header.msg_hdr.msg_namelen = std::mem::size_of::<libc::sockaddr_storage>() as _;
@@ -340,7 +342,7 @@ mod batched {
                 libc::recvmmsg(
                     socket.as_raw_fd(),
                     self.headers.as_mut_ptr(),
-                    BATCH_CAPACITY as _,
+                    limit as _,
                     libc::MSG_DONTWAIT as _,
                     std::ptr::null_mut(),
                 )
@@ -809,7 +811,7 @@ mod tests {
         let mut meta = [RecvMeta::default(); BATCH_CAPACITY];
         let mut first = Vec::new();
         for _ in 0..10 {
-            match headers.receive(&receiver, &mut memory, &mut meta, &CONTROL) {
+            match headers.receive(&receiver, &mut memory, &mut meta, &CONTROL, BATCH_CAPACITY) {
                 Ok(received) => first.extend(meta[..received.count].iter().copied()),
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => break,
                 Err(err) => panic!("{err}"),
@@ -823,7 +825,7 @@ mod tests {
         }
         sender.send_to(b"probe", to).unwrap();
         let received = headers
-            .receive(&receiver, &mut memory, &mut meta, &CONTROL)
+            .receive(&receiver, &mut memory, &mut meta, &CONTROL, BATCH_CAPACITY)
             .unwrap();
         assert_eq!((received.count, meta[0].len), (1, 5));
         assert_eq!(

@@ -391,16 +391,17 @@ pub(crate) use os::ReceiveMemory;
 pub(crate) use imp::ReceiveHeaders;
 
 /// Reads the datagrams ready on the non-blocking `socket` into `slots` (one
-/// per `SLOT_SIZE` bytes) and `meta`, up to [`BATCH_CAPACITY`]: `WouldBlock`
-/// when none is ready.
+/// per `SLOT_SIZE` bytes) and `meta`, up to `limit` messages (1 to
+/// [`BATCH_CAPACITY`]): `WouldBlock` when none is ready.
 #[inline]
 pub(crate) fn receive(
     socket: &Socket,
     headers: &mut ReceiveHeaders,
     slots: &mut [u8],
     meta: &mut [RecvMeta; BATCH_CAPACITY],
+    limit: usize,
 ) -> io::Result<Received> {
-    imp::receive(socket, headers, slots, meta)
+    imp::receive(socket, headers, slots, meta, limit.clamp(1, BATCH_CAPACITY))
 }
 
 // Sending.

@@ -554,16 +554,17 @@ impl MessageHeaders {
         }
     }
 
-    /// One `recvmsg` per datagram until the socket is empty or the batch full.
+    /// One `recvmsg` per datagram until the socket is empty or `limit` are read.
     pub(super) fn receive(
         &mut self,
         socket: &Socket,
         slots: &mut [u8],
         meta: &mut [RecvMeta; BATCH_CAPACITY],
         kinds: &ControlKinds,
+        limit: usize,
     ) -> io::Result<Received> {
         let mut received = Received::default();
-        while received.count < BATCH_CAPACITY {
+        while received.count < limit {
             let slot = &mut slots[received.count * SLOT_SIZE..][..SLOT_SIZE];
             match self.receive_one(socket, slot, kinds) {
                 Ok((datagram, control)) => {

@@ -79,10 +79,11 @@ pub(super) fn receive(
     _headers: &mut ReceiveHeaders,
     slots: &mut [u8],
     meta: &mut [RecvMeta; BATCH_CAPACITY],
+    limit: usize,
 ) -> io::Result<Received> {
     let mut count = 0;
     for _ in 0..RECEIVE_ATTEMPTS {
-        if count == BATCH_CAPACITY {
+        if count == limit {
             break;
         }
         let slot = &mut slots[count * SLOT_SIZE..][..SLOT_SIZE];
