@@ -142,8 +142,9 @@ export declare function nativeCapabilities(): NativeCapabilities
 /** What this build does on this machine (probed once at run time). */
 export interface NativeCapabilities {
   /**
-   * The core's platform implementation: `'linux'`, `'bsd'` (macOS,
-   * FreeBSD) or `'fallback'` (portable; Windows for now).
+   * The core's platform implementation: `'linux'` (or `'linux, one
+   * message at a time'`), `'bsd'` (macOS, FreeBSD), `'windows'` or
+   * `'fallback'` (portable).
    */
   implementation: string
   /** One system call receives up to 64 datagrams (`recvmmsg`). */
@@ -151,8 +152,8 @@ export interface NativeCapabilities {
   /** One system call sends several datagrams (`sendmmsg`). */
   batchedSend: boolean
   /**
-   * Most equal-sized datagrams one send hands the kernel as one UDP GSO
-   * buffer; 1 without GSO.
+   * Most equal-sized datagrams one send hands the kernel as one buffer
+   * (UDP GSO on Linux, UDP send offload on Windows); 1 without either.
    */
   gsoSegments: number
   /** `sendMany`'s `from` (choosing a datagram's source address) works. */

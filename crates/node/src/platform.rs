@@ -14,15 +14,16 @@ use napi_derive::napi;
 /// What this build does on this machine (probed once at run time).
 #[napi(object)]
 pub struct NativeCapabilities {
-    /// The core's platform implementation: `'linux'`, `'bsd'` (macOS,
-    /// FreeBSD) or `'fallback'` (portable; Windows for now).
+    /// The core's platform implementation: `'linux'` (or `'linux, one
+    /// message at a time'`), `'bsd'` (macOS, FreeBSD), `'windows'` or
+    /// `'fallback'` (portable).
     pub implementation: String,
     /// One system call receives up to 64 datagrams (`recvmmsg`).
     pub batched_receive: bool,
     /// One system call sends several datagrams (`sendmmsg`).
     pub batched_send: bool,
-    /// Most equal-sized datagrams one send hands the kernel as one UDP GSO
-    /// buffer; 1 without GSO.
+    /// Most equal-sized datagrams one send hands the kernel as one buffer
+    /// (UDP GSO on Linux, UDP send offload on Windows); 1 without either.
     pub gso_segments: u32,
     /// `sendMany`'s `from` (choosing a datagram's source address) works.
     pub source_address: bool,
