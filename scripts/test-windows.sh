@@ -3,12 +3,13 @@
 # cross-built here with mingw-w64) tested under Wine with Node.js 22 for
 # Windows, against that Node.js's own node:dgram.
 #
-#   scripts/test-windows.sh [--ci] [--baseline] [--setup-only] [ava arguments...]
+#   scripts/test-windows.sh [--ci] [--unit] [--baseline] [--setup-only] [ava arguments...]
 #
 #   (default)     set up, build the binary, run ava under Wine (the spec files
-#                 given, or every spec file in one ava run;
-#                 what cannot run on Windows skips, saying why)
-#   --ci          the same for the ci_files subset (.ci/run runs it)
+#                 given, or every spec file in one ava run, then the core
+#                 crate's unit tests; what cannot run on Windows skips, saying why)
+#   --ci          the ci_files subset and the core crate's unit tests (.ci/run runs it)
+#   --unit        set up, build and run the core crate's unit tests under Wine only
 #   --baseline    set up and run the parity spec files with PARITY_SELF=1:
 #                 Windows node:dgram compared with itself, no binary needed
 #                 (the observations go to .cache/windows/baseline.jsonl)
@@ -28,6 +29,7 @@ for arg in "$@"; do
     --ci) ci=1 ;;
     --baseline) mode=baseline ;;
     --setup-only) mode=setup ;;
+    --unit) mode=unit ;;
     *) ava_args+=("$arg") ;;
   esac
 done
@@ -138,6 +140,39 @@ build_addon() {
   cp "$cache/target/$target/release/fastdgram_node.dll" "$root/native/fastdgram.win32-x64-msvc.node"
 }
 
+# --- The core crate's unit tests, cross-built and run under Wine --------------
+# A test that Wine answers differently from Windows prints "skipped under
+# Wine: <reason>" and returns (sys::test_facts::under_wine); --show-output
+# keeps those lines, which are counted here.
+run_unit_tests() {
+  local build_log=$cache/unit-build.log log=$cache/unit.log unit_start=$SECONDS
+  step "cargo test --no-run --target $target -p fastdgram-core --lib, run under Wine"
+  if ! env RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 LIBNODE_PATH="$libnode"       CARGO_TARGET_DIR="$cache/target"       CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER=x86_64-w64-mingw32-gcc       cargo test --target "$target" -Zbuild-std=std,panic_unwind,test -p fastdgram-core --lib \
+      --no-run --message-format=json-render-diagnostics >"$build_log.json" 2>"$build_log"; then
+    tail -40 "$build_log"
+    echo "windows: the unit-test build failed (full log: $build_log)" >&2
+    return 1
+  fi
+  local exe
+  exe=$(grep -o '"executable":"[^"]*fastdgram_core-[^"]*\.exe"' "$build_log.json" | tail -n 1 | cut -d'"' -f4)
+  [ -n "$exe" ] || { echo "windows: no unit-test executable in $build_log.json" >&2; return 1; }
+  local status=0
+  # Output to a file: a Windows program's stdout into a pipe is unreliable under Wine.
+  timeout --kill-after=30 300 wine "$exe" --test-threads=1 --show-output >"$log" 2>&1 </dev/null || status=$?
+  timeout 60 wineserver -w || wineserver -k
+  tr -d '\r' <"$log" | grep -E '^test .* (ok|FAILED|ignored)$|^skipped under Wine:|^test result:' | grep -v ' ok$' || true
+  local result
+  result=$(tr -d '\r' <"$log" | grep -E '^test result:' | tail -n 1)
+  [ -n "$result" ] || { tail -40 "$log"; echo "windows: the unit tests did not finish (exit $status, log: $log)" >&2; return 1; }
+  local passed failed ignored skipped
+  passed=$(sed -E 's/.* ([0-9]+) passed.*/\1/' <<<"$result")
+  failed=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$result")
+  ignored=$(sed -E 's/.* ([0-9]+) ignored.*/\1/' <<<"$result")
+  skipped=$(tr -d '\r' <"$log" | grep -c '^skipped under Wine:' || true)
+  step "core unit tests: $((passed - skipped)) passed, $skipped skipped under Wine, $ignored ignored, $failed failed in $(elapsed "$unit_start") (exit $status, log: $log)"
+  [ "$status" = 0 ] && [ "$failed" = 0 ]
+}
+
 # --- ava under Wine ---------------------------------------------------------
 # node.exe's stdout/stderr into a Unix pipe fail under Wine (EBADF), so ava
 # writes to a file, which is followed here while it runs.
@@ -187,6 +222,9 @@ case "$mode" in
   setup)
     build_addon
     ;;
+  unit)
+    run_unit_tests
+    ;;
   baseline)
     # The spec files that, with PARITY_SELF=1, exercise node:dgram only.
     if [ ${#ava_args[@]} -eq 0 ]; then
@@ -216,10 +254,13 @@ case "$mode" in
     exit "$status"
     ;;
   test)
+    unit=0
     if [ "$ci" = 1 ]; then
       for f in "${ci_files[@]}"; do ava_args+=("__test__/$f.spec.mjs"); done
+      unit=1
     elif [ ${#ava_args[@]} -eq 0 ]; then
       ava_args=(__test__/*.spec.mjs)
+      unit=1
     fi
     build_start=$SECONDS
     build_addon
@@ -228,6 +269,9 @@ case "$mode" in
     status=0
     run_ava "$cache/ava.log" "${ava_args[@]}" || status=$?
     step "ava ran in $(elapsed "$run_start") (exit $status)"
+    if [ "$unit" = 1 ]; then
+      run_unit_tests || status=1
+    fi
     exit "$status"
     ;;
 esac

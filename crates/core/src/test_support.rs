@@ -34,3 +34,19 @@ pub(crate) fn receive_all(socket: &UdpSocket, count: usize) -> Vec<(Vec<u8>, Dat
     }
     received
 }
+
+/// Seen under Wine (docs/windows-port.md §5): it binds the host socket of
+/// one bound to 127.0.0.2 to 0.0.0.0, so Linux sends from 127.0.0.1.
+pub(crate) const WINE_LOOPBACK_SOURCES: &str =
+    "under Wine a socket bound to 127.0.0.2 sends from 127.0.0.1, so senders cannot be told apart by loopback address";
+
+/// True under Wine (never on Windows itself), where the test, whose
+/// scenario Wine answers differently from Windows, then stops: it prints
+/// the reason (scripts/test-windows.sh lists these lines).
+pub(crate) fn skipped_under_wine(reason: &str) -> bool {
+    let wine = crate::sys::test_facts::under_wine();
+    if wine {
+        println!("skipped under Wine: {reason}");
+    }
+    wine
+}

@@ -380,6 +380,8 @@ pub(crate) use imp::Registration;
 
 // Receiving.
 
+#[cfg(test)]
+pub(crate) use os::test_facts;
 /// The receive slots' memory: `BATCH_CAPACITY * SLOT_SIZE` bytes that cost
 /// nothing until written (`ReceiveMemory::new()`, then `&mut [u8]` via deref).
 pub(crate) use os::ReceiveMemory;

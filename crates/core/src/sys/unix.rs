@@ -619,6 +619,45 @@ impl MessageHeaders {
     }
 }
 
+/// What the unit tests expect of the system where Unix and Windows answer
+/// differently. These are Linux's answers: the unit tests run on Linux
+/// (natively and under qemu); a BSD would differ (`lo0`, no doubling).
+#[cfg(test)]
+pub(crate) mod test_facts {
+    use std::io;
+
+    /// A zone is an interface name (`uv_ip6_addr`: `if_nametoindex`), and
+    /// a scope is written as its interface's name.
+    pub(crate) const ZONES_ARE_NAMES: bool = true;
+    /// The name of interface 1: Linux's loopback.
+    pub(crate) const INTERFACE_1: &str = "lo";
+    /// Linux doubles a buffer size it is given, for its bookkeeping
+    /// (socket(7), `SO_RCVBUF`).
+    pub(crate) fn reported_buffer_size(set: u32) -> u32 {
+        2 * set
+    }
+    /// getsockname of a socket never bound: the wildcard address, port 0.
+    pub(crate) const UNBOUND_SOCKET_HAS_AN_ADDRESS: bool = true;
+    /// What a read past `set_read_timeout` fails with (std's docs: Unix
+    /// typically `WouldBlock`).
+    pub(crate) const READ_TIMEOUT: io::ErrorKind = io::ErrorKind::WouldBlock;
+    /// A port-unreachable answer to a connected socket's send comes back
+    /// as `ECONNREFUSED` on a later receive, which libuv reports.
+    pub(crate) const REPORTS_CONNECTION_REFUSED: bool = true;
+    /// `IPV6_TCLASS` sets and reads the IPv6 traffic class.
+    pub(crate) const TRAFFIC_CLASS_V6: bool = true;
+
+    /// The loopback interface's MTU, as the kernel says.
+    pub(crate) fn loopback_mtu() -> Option<u32> {
+        let mtu = std::fs::read_to_string("/sys/class/net/lo/mtu").unwrap();
+        Some(mtu.trim().parse().unwrap())
+    }
+
+    pub(crate) fn under_wine() -> bool {
+        false
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

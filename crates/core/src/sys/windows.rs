@@ -1154,6 +1154,52 @@ pub(super) mod os {
             &mut self.0
         }
     }
+
+    /// What the unit tests expect of Windows where it answers differently
+    /// from Linux (each the answer of Winsock or of libuv on Windows).
+    #[cfg(test)]
+    pub(crate) mod test_facts {
+        use std::io;
+
+        use windows_sys::Win32::System::LibraryLoader::{GetModuleHandleW, GetProcAddress};
+
+        /// A zone is read as a number (`atoi` in `uv_ip6_addr`), and a
+        /// scope written as its number (`uv_if_indextoiid`): `%lo` is 0.
+        pub(crate) const ZONES_ARE_NAMES: bool = false;
+        pub(crate) const INTERFACE_1: &str = "1";
+        /// Winsock reports `SO_RCVBUF`/`SO_SNDBUF` as they were set.
+        pub(crate) fn reported_buffer_size(set: u32) -> u32 {
+            set
+        }
+        /// getsockname of a socket never bound fails with `WSAEINVAL`
+        /// (Microsoft's getsockname documentation).
+        pub(crate) const UNBOUND_SOCKET_HAS_AN_ADDRESS: bool = false;
+        /// std's `set_read_timeout` docs: Windows may give `TimedOut`
+        /// (`WSAETIMEDOUT`).
+        pub(crate) const READ_TIMEOUT: io::ErrorKind = io::ErrorKind::TimedOut;
+        /// Windows reports a port-unreachable answer as `WSAECONNRESET` on
+        /// a later receive, which libuv skips (src/win/udp.c) and so does
+        /// `receive` here: node on Windows sees no error.
+        pub(crate) const REPORTS_CONNECTION_REFUSED: bool = false;
+        /// `set_traffic_class_v6` refuses with `ENOTSUP` (KB 248611).
+        pub(crate) const TRAFFIC_CLASS_V6: bool = false;
+
+        /// Windows' loopback MTU is not read here (no IP Helper API in the
+        /// crate); the tests check only that the ways of asking agree.
+        pub(crate) fn loopback_mtu() -> Option<u32> {
+            None
+        }
+
+        /// Wine, not Windows: its ntdll exports `wine_get_version`.
+        pub(crate) fn under_wine() -> bool {
+            let ntdll: Vec<u16> = "ntdll.dll\0".encode_utf16().collect();
+            // SAFETY: a NUL-terminated module name; ntdll is always loaded.
+            let module = unsafe { GetModuleHandleW(ntdll.as_ptr()) };
+            // SAFETY: a NUL-terminated symbol name; the module is loaded.
+            !module.is_null()
+                && unsafe { GetProcAddress(module, c"wine_get_version".as_ptr().cast()) }.is_some()
+        }
+    }
 }
 
 #[cfg(test)]
