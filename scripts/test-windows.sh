@@ -36,7 +36,7 @@ done
 
 # The subset .ci/run runs: parity files that pass under Wine in about 1.5 minutes
 # (options.spec: its ava worker once failed to exit under Wine; 3 runs alone, 3 --ci runs and a whole run since, each exited).
-ci_files=(connect errors lifecycle message-order options recv-destination send-order replies)
+ci_files=(connect errors lifecycle message-order options peer-family recv-destination send-order replies windows-offload)
 
 cache=$root/.cache/windows
 target=x86_64-pc-windows-gnu
